@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds from nothing and runs every test. Exits non-zero on any failure.
+#   scripts/test.sh            Release build in build/ (warnings as errors), all tests
+#   BUILD_DIR=… BUILD_TYPE=Debug SANITIZE=ON scripts/test.sh   other variants
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+source scripts/deps.sh
+blockhub_install_deps
+
+build_dir="${BUILD_DIR:-build}"
+jobs="$(nproc)"
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" \
+  -DBLOCKHUB_WERROR=ON -DBLOCKHUB_SANITIZE="${SANITIZE:-OFF}"
+cmake --build "$build_dir" -j "$jobs"
+cd "$build_dir"
+ctest --output-on-failure -j "$jobs" --timeout 300
