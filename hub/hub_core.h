@@ -83,8 +83,15 @@ class HubCore {
   bool Restore(const Entry& entry, TimePoint now);
   // Recovery: erases a stored key without calling the listener.
   bool RestoreErase(std::string_view key);
-  // Visits every stored entry (snapshots). Must not mutate the core from `fn`.
+  // Visits every stored entry. Must not mutate the core from `fn`.
   void ForEachEntry(const std::function<void(const Entry&)>& fn) const;
+  // Incremental walk for snapshots taken while serving: visits up to `max_entries` stored entries
+  // from `cursor` (0 to begin) and returns the cursor to continue from, or 0 when the walk is done.
+  // Safe across mutations between calls: every entry present for the whole walk is visited exactly
+  // once; entries inserted or erased during the walk may or may not be visited (the write-ahead
+  // log from the walk's start covers them).
+  uint64_t VisitEntries(uint64_t cursor, size_t max_entries,
+                        const std::function<void(const Entry&)>& fn) const;
 
   void SetListener(CatalogListener* listener);  // not owned; nullptr to detach
 
