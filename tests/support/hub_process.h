@@ -1,0 +1,95 @@
+// HubProcess: runs the real blockhubd binary as a child process for integration tests.
+//
+// Start() fork/execs the built blockhubd (path compiled in as BLOCKHUBD_PATH) with the given
+// arguments and environment, on `tcp://127.0.0.1:*` endpoints unless the caller names its own, and
+// waits (bounded, by polling the stdout pipe — no sleeps) for its single
+// `ready query=<ep> register=<ep>` line. The destructor always SIGKILLs and reaps a child that is
+// still running, so a failing test never leaves a hub behind; the child also gets SIGKILL if the
+// test process dies (PR_SET_PDEATHSIG).
+//
+// RunBlockhubd() runs blockhubd to completion (for --help and bad-configuration tests) and returns
+// its exit code and captured output.
+//
+// Ownership: a HubProcess owns its child and the pipe; move-only. Not thread-safe (one owner).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace blockhub::testing {
+
+// The path of the blockhubd binary the tests run.
+const char* BlockhubdPath();
+
+struct HubProcessOptions {
+  std::vector<std::string> args;  // extra command-line arguments
+  // Extra environment variables. Every DYN_REGISTRY_* variable of the test process is removed
+  // from the child's environment first, so tests are not influenced by the caller's shell.
+  std::vector<std::pair<std::string, std::string>> env;
+  // Add --query-addr/--register-addr tcp://127.0.0.1:* unless `args` already names them.
+  bool loopback_endpoints = true;
+  std::chrono::milliseconds ready_timeout{10'000};
+};
+
+// Exit code of a finished child: its exit status, or 128 + signal number if it was killed.
+struct ProcessExit {
+  int code = -1;
+  bool signaled = false;
+};
+
+class HubProcess {
+ public:
+  static Result<HubProcess> Start(HubProcessOptions options = {});
+
+  HubProcess(HubProcess&& other) noexcept;
+  HubProcess& operator=(HubProcess&& other) noexcept;
+  HubProcess(const HubProcess&) = delete;
+  HubProcess& operator=(const HubProcess&) = delete;
+  ~HubProcess();  // SIGKILL + reap if still running
+
+  const std::string& query_endpoint() const { return query_endpoint_; }
+  const std::string& register_endpoint() const { return register_endpoint_; }
+  pid_t pid() const { return pid_; }
+  bool running() const { return pid_ > 0; }
+
+  // Sends SIGTERM and waits up to `timeout` for the exit. On timeout the child is SIGKILLed and
+  // reaped and a Timeout error is returned.
+  Result<ProcessExit> Stop(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+  // Sends `signal` without waiting (e.g. SIGINT); then call Wait.
+  Status Signal(int signal);
+  // Waits up to `timeout` for the child to exit (it must be going to exit by itself).
+  Result<ProcessExit> Wait(std::chrono::milliseconds timeout);
+  // SIGKILL and reap.
+  void Kill();
+
+ private:
+  HubProcess() = default;
+  void Reset();
+
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  int pid_fd_ = -1;  // pidfd for bounded waits
+  std::string query_endpoint_;
+  std::string register_endpoint_;
+};
+
+struct ProcessOutput {
+  ProcessExit exit;
+  std::string stdout_text;
+  std::string stderr_text;
+};
+
+// Runs blockhubd with `args` and `env` (DYN_REGISTRY_* cleared first, as above) until it exits,
+// at most `timeout` (then it is killed and a Timeout error returned).
+Result<ProcessOutput> RunBlockhubd(
+    const std::vector<std::string>& args,
+    const std::vector<std::pair<std::string, std::string>>& env = {},
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
+
+}  // namespace blockhub::testing
