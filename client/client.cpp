@@ -1,0 +1,235 @@
+// Client's public operations: build and encode the request on the caller's thread, hand it to the
+// I/O thread (client_impl.cpp), decode the reply into owned results on completion.
+#include "client/client.h"
+
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include "client/client_impl.h"
+#include "codec/codec.h"
+
+namespace blockhub {
+namespace {
+
+// Responses are checked structurally (counts vs bytes left); sizes up to what lp16/u32 allow.
+DecodeLimits ResponseLimits() {
+  DecodeLimits l;
+  l.max_batch_keys = UINT32_MAX;
+  l.max_key_bytes = 0xffff;
+  l.max_value_bytes = 0xffff;
+  l.max_metadata_bytes = 0xffff;
+  return l;
+}
+
+Status ErrorStatus(const Message& msg, const ErrorResponse& err) {
+  if (msg.version == ProtocolVersion::kV2 && IsWireCode(err.code)) {
+    return Status(err.code, "hub: " + err.message);
+  }
+  return Status(StatusCode::kRemoteError, "hub: " + err.message);
+}
+
+Status UnexpectedReply(const Message& msg, std::string_view wanted) {
+  return MalformedError("expected a " + std::string(wanted) + ", the hub sent a " +
+                        std::string(MessageTypeName(TypeOf(msg.body))));
+}
+
+template <typename T>
+std::future<Result<T>> Ready(Status error) {
+  std::promise<Result<T>> p;
+  p.set_value(std::move(error));
+  return p.get_future();
+}
+
+Status NeedsV2(const ClientOptions& o, std::string_view op) {
+  if (o.protocol == ProtocolVersion::kV2) return Status::Ok();
+  return InvalidArgumentError(std::string(op) +
+                              " needs protocol 2; this client speaks protocol 1 (Dynamo hub)");
+}
+
+KeyList Views(Client::Keys keys) { return KeyList(keys.begin(), keys.end()); }
+
+// Encodes `body`, submits it, and converts the reply with `convert(const Message&) -> Result<T>`,
+// where the Message's body is known not to be an ErrorResponse.
+template <typename T, typename Body, typename Convert>
+std::future<Result<T>> Submit(Client::Impl& impl, Body body, Convert convert) {
+  const ClientOptions& o = impl.options();
+  Message msg{o.protocol, o.client_id, 0, std::move(body)};
+  std::string encoded;
+  if (Status s = Encode(msg, encoded); !s.ok()) return Ready<T>(std::move(s));
+  auto promise = std::make_shared<std::promise<Result<T>>>();
+  auto future = promise->get_future();
+  impl.Submit(std::move(encoded), [promise, convert = std::move(convert)](Result<std::string> reply) {
+    if (!reply) {
+      promise->set_value(reply.error());
+      return;
+    }
+    Result<Message> decoded = DecodeResponse(*reply, ResponseLimits());
+    if (!decoded) {
+      promise->set_value(MalformedError("undecodable reply: " + decoded.error().ToString()));
+    } else if (const auto* err = std::get_if<ErrorResponse>(&decoded->body)) {
+      promise->set_value(ErrorStatus(*decoded, *err));
+    } else {
+      promise->set_value(convert(*decoded));
+    }
+  });
+  return future;
+}
+
+// For the replies that are a single counter (Remove, Touch, Release).
+template <typename Resp>
+auto CountOf(std::string_view name) {
+  return [name](const Message& m) -> Result<uint64_t> {
+    const auto* r = std::get_if<Resp>(&m.body);
+    if (r == nullptr) return UnexpectedReply(m, name);
+    if constexpr (std::is_same_v<Resp, RemoveResponse>) return r->removed;
+    if constexpr (std::is_same_v<Resp, TouchResponse>) return r->touched;
+    if constexpr (std::is_same_v<Resp, ReleaseResponse>) return r->released;
+  };
+}
+
+Status CountMismatch(size_t got, size_t want) {
+  return MalformedError("the hub answered " + std::to_string(got) + " statuses for " +
+                        std::to_string(want) + " requested");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
+  if (options.client_id == 0) options.client_id = RandomClientId();
+  if (Status s = options.Validate(); !s.ok()) return s;
+  auto transport = MakeZmqTransport({options.query_addr, options.register_addr,
+                                     RoutingIdFor(options.client_id), options.hwm});
+  if (!transport) return transport.error();
+  return ConnectWith(std::move(options), std::move(*transport));
+}
+
+Result<std::unique_ptr<Client>> Client::ConnectWith(ClientOptions options,
+                                                    std::unique_ptr<Transport> transport) {
+  if (options.client_id == 0) options.client_id = RandomClientId();
+  if (Status s = options.Validate(); !s.ok()) return s;
+  if (!transport) return InvalidArgumentError("no transport");
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(transport));
+  impl->Start();
+  return std::unique_ptr<Client>(new Client(std::move(impl)));  // private constructor
+}
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::~Client() = default;  // Impl's destructor closes
+
+Status Client::Close() { return impl_->Close(); }
+Status Client::Register(std::vector<BlockEntry> entries) { return impl_->Register(std::move(entries)); }
+Status Client::Flush() { return impl_->Flush(); }
+uint64_t Client::client_id() const { return impl_->options().client_id; }
+ProtocolVersion Client::protocol() const { return impl_->options().protocol; }
+uint64_t Client::epoch_changes() const { return impl_->epoch_changes(); }
+ClientCounters Client::counters() const { return impl_->counters(); }
+
+std::future<Result<CanOffloadResult>> Client::CanOffloadAsync(Keys keys) {
+  std::vector<std::string> owned(keys.begin(), keys.end());
+  return Submit<CanOffloadResult>(
+      *impl_, blockhub::CanOffload{Views(keys)},
+      [owned = std::move(owned)](const Message& m) -> Result<CanOffloadResult> {
+        const auto* r = std::get_if<CanOffloadResponse>(&m.body);
+        if (r == nullptr) return UnexpectedReply(m, "CanOffloadResponse");
+        if (r->statuses.size() != owned.size()) return CountMismatch(r->statuses.size(), owned.size());
+        CanOffloadResult out;
+        out.statuses = r->statuses;
+        out.lease_ttl_ms = r->lease_ttl_ms;
+        for (size_t i = 0; i < owned.size(); ++i) {
+          switch (r->statuses[i]) {
+            case OffloadStatus::kGranted: out.granted.push_back(owned[i]); break;
+            case OffloadStatus::kAlreadyStored: out.already_stored.push_back(owned[i]); break;
+            case OffloadStatus::kLeased: out.leased.push_back(owned[i]); break;
+          }
+        }
+        return out;
+      });
+}
+
+std::future<Result<std::vector<BlockEntry>>> Client::MatchAsync(Keys keys, MatchMode mode) {
+  // Protocol 1 has no mode: a leading-run Match is sent as mode 0 and cut at the first requested
+  // key the reply skips (replies keep request order, so entry i must be key i).
+  const bool emulate = mode == MatchMode::kLeadingRun && protocol() == ProtocolVersion::kV1;
+  std::vector<std::string> owned;
+  if (emulate) owned.assign(keys.begin(), keys.end());
+  blockhub::Match body{emulate ? MatchMode::kAll : mode, Views(keys)};
+  return Submit<std::vector<BlockEntry>>(
+      *impl_, std::move(body),
+      [emulate, owned = std::move(owned)](const Message& m) -> Result<std::vector<BlockEntry>> {
+        const auto* r = std::get_if<MatchResponse>(&m.body);
+        if (r == nullptr) return UnexpectedReply(m, "MatchResponse");
+        std::vector<BlockEntry> out;
+        out.reserve(r->entries.size());
+        for (size_t i = 0; i < r->entries.size(); ++i) {
+          const Entry& e = r->entries[i];
+          if (emulate && (i >= owned.size() || owned[i] != e.key)) break;
+          out.push_back({std::string(e.key), std::string(e.value), std::string(e.metadata)});
+        }
+        return out;
+      });
+}
+
+std::future<Result<uint64_t>> Client::RemoveAsync(Keys keys) {
+  return Submit<uint64_t>(*impl_, blockhub::Remove{Views(keys)}, CountOf<RemoveResponse>("RemoveResponse"));
+}
+
+std::future<Result<uint64_t>> Client::TouchAsync(Keys keys) {
+  return Submit<uint64_t>(*impl_, blockhub::Touch{Views(keys)}, CountOf<TouchResponse>("TouchResponse"));
+}
+
+std::future<Result<uint64_t>> Client::ReleaseAsync(Keys keys) {
+  if (Status s = NeedsV2(impl_->options(), "Release"); !s.ok()) return Ready<uint64_t>(s);
+  return Submit<uint64_t>(*impl_, blockhub::Release{Views(keys)}, CountOf<ReleaseResponse>("ReleaseResponse"));
+}
+
+std::future<Result<std::vector<RegisterStatus>>> Client::RegisterSyncAsync(
+    std::span<const BlockEntry> entries) {
+  using R = std::vector<RegisterStatus>;
+  if (Status s = NeedsV2(impl_->options(), "RegisterSync"); !s.ok()) return Ready<R>(s);
+  blockhub::RegisterSync body;
+  for (const auto& e : entries) body.entries.push_back({e.key, e.value, e.metadata});
+  const size_t want = entries.size();
+  return Submit<R>(*impl_, std::move(body), [want](const Message& m) -> Result<R> {
+    const auto* r = std::get_if<RegisterSyncResponse>(&m.body);
+    if (r == nullptr) return UnexpectedReply(m, "RegisterSyncResponse");
+    if (r->statuses.size() != want) return CountMismatch(r->statuses.size(), want);
+    return r->statuses;
+  });
+}
+
+std::future<Result<std::vector<RenewStatus>>> Client::RenewAsync(Keys keys) {
+  using R = std::vector<RenewStatus>;
+  if (Status s = NeedsV2(impl_->options(), "Renew"); !s.ok()) return Ready<R>(s);
+  const size_t want = keys.size();
+  return Submit<R>(*impl_, blockhub::Renew{Views(keys)}, [want](const Message& m) -> Result<R> {
+    const auto* r = std::get_if<RenewResponse>(&m.body);
+    if (r == nullptr) return UnexpectedReply(m, "RenewResponse");
+    if (r->statuses.size() != want) return CountMismatch(r->statuses.size(), want);
+    return r->statuses;
+  });
+}
+
+std::future<Result<HelloResult>> Client::HelloAsync(std::string_view client_name,
+                                                    std::string_view client_metadata) {
+  if (Status s = NeedsV2(impl_->options(), "Hello"); !s.ok()) return Ready<HelloResult>(s);
+  if (client_name.empty()) client_name = impl_->options().ns;
+  return Submit<HelloResult>(
+      *impl_, blockhub::Hello{client_name, client_metadata}, [](const Message& m) -> Result<HelloResult> {
+        const auto* r = std::get_if<HelloResponse>(&m.body);
+        if (r == nullptr) return UnexpectedReply(m, "HelloResponse");
+        return HelloResult{r->lease_ttl_ms, r->key_format, r->max_batch_keys, r->capacity,
+                           r->hub_version};
+      });
+}
+
+std::future<Result<StatsResult>> Client::StatsAsync() {
+  if (Status s = NeedsV2(impl_->options(), "Stats"); !s.ok()) return Ready<StatsResult>(s);
+  return Submit<StatsResult>(*impl_, blockhub::Stats{}, [](const Message& m) -> Result<StatsResult> {
+    const auto* r = std::get_if<StatsResponse>(&m.body);
+    if (r == nullptr) return UnexpectedReply(m, "StatsResponse");
+    return r->counters;
+  });
+}
+
+}  // namespace blockhub

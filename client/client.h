@@ -1,0 +1,140 @@
+// Client: the worker library's handle on one blockhub hub (PROTOCOL.md), for both protocol versions.
+//
+// One Client = one query connection (DEALER) + one registration connection (PUSH), owned by a
+// private I/O thread: callers never touch a socket. Every call may come from any thread.
+//   - Synchronous calls (CanOffload, Match, ...) block until the reply or the request deadline.
+//   - *Async calls return a std::future; one thread can keep thousands of requests in flight on the
+//     one connection. Replies are matched to requests by request id, in any order.
+//   - Register is fire-and-forget and batched (Batcher: batch_size entries or batch_timeout,
+//     whichever first), sent by the I/O thread. It blocks only when max_pending_registrations
+//     entries are waiting (the hub is not draining the PUSH queue), for at most request_timeout,
+//     then fails with Unavailable: a registration is never dropped silently.
+//   - Every request has a deadline (request_timeout). A request that times out gets Timeout and
+//     frees its slot; a reply that comes later is counted (late_replies) and dropped.
+//   - The ZeroMQ routing id is derived from client_id, so a client re-created with the same id
+//     keeps its leases (v1 leases are keyed by routing id, v2 by client_id).
+//   - v2 replies carry the hub's epoch; a change (hub restart) increments epoch_changes and calls
+//     ClientOptions::on_epoch_change.
+//   - Protocol 1 (a Dynamo hub): RegisterSync, Renew, Release, Hello and Stats fail with
+//     InvalidArgument; Match in leading-run mode is emulated (a mode-0 Match, cut at the first miss).
+//
+// Close() (or the destructor) flushes pending registrations, bounded by request_timeout, and
+// reports what it could not hand to the transport. Move-only resource; not copyable.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "client/block_entry.h"
+#include "client/client_options.h"
+#include "client/transport.h"
+#include "codec/message.h"
+#include "common/status.h"
+
+namespace blockhub {
+
+struct CanOffloadResult {
+  std::vector<OffloadStatus> statuses;     // per requested key, in request order
+  std::vector<std::string> granted;        // keys this client now holds a lease on
+  std::vector<std::string> already_stored;
+  std::vector<std::string> leased;         // keys another owner is uploading
+  uint32_t lease_ttl_ms = 0;               // v2 only (0 in v1)
+};
+
+struct HelloResult {
+  uint32_t lease_ttl_ms = 0;
+  uint8_t key_format = 0;  // KeyFormat wire value
+  uint32_t max_batch_keys = 0;
+  uint64_t capacity = 0;
+  std::string hub_version;
+};
+
+using StatsResult = std::vector<std::pair<std::string, uint64_t>>;
+
+struct ClientCounters {
+  uint64_t requests_sent = 0;
+  uint64_t replies_matched = 0;
+  uint64_t late_replies = 0;       // reply for a request that had timed out (dropped)
+  uint64_t malformed_replies = 0;  // shorter than a request id, or undecodable
+  uint64_t timeouts = 0;
+  uint64_t registrations_queued = 0;  // entries accepted by Register
+  uint64_t registrations_sent = 0;    // entries handed to the transport
+  uint64_t registration_frames_sent = 0;
+  uint64_t registrations_unsent = 0;  // entries Close() could not hand over
+  uint64_t epoch_changes = 0;
+  uint64_t epoch = 0;  // last epoch seen (v2), 0 before the first v2 reply
+};
+
+class Client {
+ public:
+  using Keys = std::span<const std::string>;
+
+  // Connects (ZeroMQ connects lazily: a hub that is not up yet is not an error; requests time out
+  // until it is). client_id 0 in `options` is replaced by a random id.
+  static Result<std::unique_ptr<Client>> Connect(ClientOptions options);
+  // Same, over a caller-supplied transport (another socket library, an instrumented transport).
+  static Result<std::unique_ptr<Client>> ConnectWith(ClientOptions options,
+                                                     std::unique_ptr<Transport> transport);
+
+  ~Client();  // Close() unless already closed
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Flushes pending registrations (bounded by request_timeout), fails requests still in flight
+  // with Unavailable, stops the I/O thread. Returns Unavailable naming the number of registration
+  // entries it could not send (also logged, and in counters().registrations_unsent). Idempotent.
+  Status Close();
+
+  std::future<Result<CanOffloadResult>> CanOffloadAsync(Keys keys);
+  std::future<Result<std::vector<BlockEntry>>> MatchAsync(Keys keys, MatchMode mode = MatchMode::kAll);
+  std::future<Result<uint64_t>> RemoveAsync(Keys keys);
+  std::future<Result<uint64_t>> TouchAsync(Keys keys);
+  std::future<Result<std::vector<RegisterStatus>>> RegisterSyncAsync(std::span<const BlockEntry> entries);
+  std::future<Result<std::vector<RenewStatus>>> RenewAsync(Keys keys);
+  std::future<Result<uint64_t>> ReleaseAsync(Keys keys);
+  std::future<Result<HelloResult>> HelloAsync(std::string_view client_name,
+                                              std::string_view client_metadata);
+  std::future<Result<StatsResult>> StatsAsync();
+
+  Result<CanOffloadResult> CanOffload(Keys keys) { return CanOffloadAsync(keys).get(); }
+  Result<std::vector<BlockEntry>> Match(Keys keys, MatchMode mode = MatchMode::kAll) {
+    return MatchAsync(keys, mode).get();
+  }
+  Result<uint64_t> Remove(Keys keys) { return RemoveAsync(keys).get(); }
+  Result<uint64_t> Touch(Keys keys) { return TouchAsync(keys).get(); }
+  Result<std::vector<RegisterStatus>> RegisterSync(std::span<const BlockEntry> entries) {
+    return RegisterSyncAsync(entries).get();
+  }
+  Result<std::vector<RenewStatus>> Renew(Keys keys) { return RenewAsync(keys).get(); }
+  Result<uint64_t> Release(Keys keys) { return ReleaseAsync(keys).get(); }
+  // Name defaults to the options' namespace.
+  Result<HelloResult> Hello(std::string_view client_name = {}, std::string_view metadata = {}) {
+    return HelloAsync(client_name, metadata).get();
+  }
+  Result<StatsResult> Stats() { return StatsAsync().get(); }
+
+  // Fire-and-forget, batched. Validates sizes (lp16 fields) up front.
+  Status Register(std::vector<BlockEntry> entries);
+  // Hands every registration accepted so far to the transport, waiting up to request_timeout.
+  // (Handed over = queued in ZeroMQ, not acknowledged by the hub: use RegisterSync for that.)
+  Status Flush();
+
+  uint64_t client_id() const;
+  ProtocolVersion protocol() const;
+  uint64_t epoch_changes() const;
+  ClientCounters counters() const;
+
+  class Impl;
+
+ private:
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace blockhub

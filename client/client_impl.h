@@ -1,0 +1,123 @@
+// Client::Impl: the machinery behind Client (client.h) — the I/O thread, the in-flight request
+// table and the registration pipeline. Internal to the client library.
+//
+// Threads: callers hand work over through two mutex-protected hand-off points (commands_ under
+// cmd_mu_, the batcher and outbound registration frames under reg_mu_) and wake the I/O thread
+// through Transport::Wake(). Everything else (request ids, the in-flight table, deadlines, the
+// transport) belongs to the I/O thread alone. Counters are atomics, readable from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "client/batcher.h"
+#include "client/client.h"
+#include "client/client_options.h"
+#include "client/transport.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace blockhub {
+
+class Client::Impl {
+ public:
+  // Called exactly once per submitted request: with the reply message (the frame without its
+  // request id) or with the error that ended the request (Timeout, Unavailable).
+  using Completion = std::function<void(Result<std::string> reply)>;
+
+  Impl(ClientOptions options, std::unique_ptr<Transport> transport);
+  ~Impl();
+
+  void Start();
+  Status Close();
+
+  // Queues an encoded request message (no request id) with a deadline of now + request_timeout.
+  void Submit(std::string message, Completion done);
+  Status Register(std::vector<BlockEntry> entries);
+  Status Flush();
+
+  const ClientOptions& options() const { return options_; }
+  ClientCounters counters() const;
+  uint64_t epoch_changes() const { return epoch_changes_.load(); }
+
+ private:
+  struct Command {
+    std::string message;
+    Completion done;
+    TimePoint deadline;
+  };
+  struct InFlight {
+    Completion done;
+    uint64_t seq = 0;
+  };
+  struct DeadlineItem {
+    TimePoint deadline;
+    uint32_t id;
+    uint64_t seq;
+    bool operator>(const DeadlineItem& o) const { return deadline > o.deadline; }
+  };
+  struct OutFrame {
+    std::string frame;
+    size_t entries = 0;
+  };
+
+  void Loop();
+  void SendCommands();
+  void HandleReply(std::string frame);
+  void ObserveEpoch(const std::string& frame);
+  void ExpireRequests(TimePoint now);
+  // Moves due batches into frames and hands frames to the transport; true while frames wait for
+  // room on the registration channel.
+  bool PumpRegistrations(TimePoint now);
+  Duration NextWait(TimePoint now);
+  void FailEverything(const Status& why);
+
+  ClientOptions options_;
+  std::unique_ptr<Transport> transport_;
+  SteadyClock clock_;
+  std::thread io_thread_;
+  std::atomic<bool> stop_{false};
+  bool closed_ = false;  // Close() ran (caller side)
+  std::mutex close_mu_;
+  Status close_status_;
+
+  // Caller -> I/O thread: queries.
+  std::mutex cmd_mu_;
+  std::vector<Command> commands_;
+  bool accepting_ = true;
+
+  // I/O thread only.
+  uint32_t next_id_ = 1;
+  uint64_t next_seq_ = 1;
+  std::unordered_map<uint32_t, InFlight> in_flight_;
+  std::priority_queue<DeadlineItem, std::vector<DeadlineItem>, std::greater<DeadlineItem>> deadlines_;
+  uint64_t epoch_ = 0;
+
+  // Registrations, shared under reg_mu_.
+  std::mutex reg_mu_;
+  std::condition_variable reg_cv_;
+  Batcher batcher_;
+  std::deque<OutFrame> outbound_;
+  size_t outbound_entries_ = 0;
+  uint64_t queued_total_ = 0;
+  uint64_t sent_total_ = 0;
+  uint64_t flush_target_ = 0;  // entries [0, flush_target_) go out without waiting for the batch
+  bool reg_closed_ = false;
+  std::string register_error_;  // last transport error on the registration channel
+
+  // Counters.
+  std::atomic<uint64_t> requests_sent_{0}, replies_matched_{0}, late_replies_{0},
+      malformed_replies_{0}, timeouts_{0}, registrations_queued_{0}, registrations_sent_{0},
+      registration_frames_sent_{0}, registrations_unsent_{0}, epoch_changes_{0}, epoch_seen_{0};
+};
+
+}  // namespace blockhub

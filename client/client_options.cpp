@@ -1,0 +1,136 @@
+#include "client/client_options.h"
+
+#include <xxhash.h>
+
+#include <random>
+
+#include "common/env_config.h"
+
+namespace blockhub {
+namespace {
+
+Status NamedError(const char* name, const Status& s) {
+  return InvalidArgumentError(std::string("environment variable ") + name + ": " + s.message());
+}
+
+// Applies one optional string variable.
+Status ApplyString(const char* name, std::string& field) {
+  auto v = EnvString(name);
+  if (!v) return v.error();
+  if (v->has_value()) field = **v;
+  return Status::Ok();
+}
+
+Status ApplyMillis(const char* name, uint64_t min, uint64_t max, std::chrono::milliseconds& field) {
+  auto v = EnvU64(name, min, max);
+  if (!v) return v.error();
+  if (v->has_value()) field = std::chrono::milliseconds(**v);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<uint64_t> ParseClientId(std::string_view text) {
+  if (text.empty()) return InvalidArgumentError("client id is empty");
+  Result<uint64_t> number = InvalidArgumentError("not a number");
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    uint64_t v = 0;
+    std::string_view digits = text.substr(2);
+    bool ok = digits.size() <= 16;
+    for (char c : digits) {
+      int d = (c >= '0' && c <= '9')   ? c - '0'
+              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                       : -1;
+      if (d < 0) ok = false;
+      v = (v << 4) | static_cast<uint64_t>(d < 0 ? 0 : d);
+    }
+    if (ok) number = v;
+  } else {
+    number = ParseU64(text);
+  }
+  if (number) {
+    if (*number == 0) return InvalidArgumentError("client id 0 is reserved");
+    return *number;
+  }
+  uint64_t h = XXH3_64bits(text.data(), text.size());
+  return h == 0 ? uint64_t{1} : h;
+}
+
+uint64_t RandomClientId() {
+  std::random_device rd;
+  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  uint64_t v = 0;
+  while (v == 0) v = gen();
+  return v;
+}
+
+std::string RoutingIdFor(uint64_t client_id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "bh-";
+  for (int shift = 60; shift >= 0; shift -= 4) id.push_back(kHex[(client_id >> shift) & 0xf]);
+  return id;
+}
+
+Status ClientOptions::Validate() const {
+  if (query_addr.empty()) return InvalidArgumentError("query address is empty");
+  if (register_addr.empty()) return InvalidArgumentError("register address is empty");
+  if (batch_size == 0) return InvalidArgumentError("batch size must be at least 1");
+  if (batch_timeout.count() <= 0) return InvalidArgumentError("batch timeout must be positive");
+  if (request_timeout.count() <= 0) return InvalidArgumentError("request timeout must be positive");
+  if (hwm < 0) return InvalidArgumentError("hwm must not be negative");
+  if (max_pending_registrations < batch_size) {
+    return InvalidArgumentError("max pending registrations must be at least the batch size");
+  }
+  if (protocol != ProtocolVersion::kV1 && protocol != ProtocolVersion::kV2) {
+    return InvalidArgumentError("protocol must be 1 or 2");
+  }
+  return Status::Ok();
+}
+
+Result<ClientOptions> ClientOptions::FromEnv() {
+  ClientOptions o;
+  for (auto [name, field] : {std::pair<const char*, std::string*>{"DYN_REGISTRY_CLIENT_QUERY_ADDR",
+                                                                  &o.query_addr},
+                             {"DYN_REGISTRY_CLIENT_REGISTER_ADDR", &o.register_addr},
+                             {"DYN_REGISTRY_CLIENT_NAMESPACE", &o.ns}}) {
+    if (Status s = ApplyString(name, *field); !s.ok()) return s;
+  }
+  auto batch = EnvU64("DYN_REGISTRY_CLIENT_BATCH_SIZE", 1, 1u << 20);
+  if (!batch) return batch.error();
+  if (batch->has_value()) o.batch_size = static_cast<uint32_t>(**batch);
+  if (Status s = ApplyMillis("DYN_REGISTRY_CLIENT_BATCH_TIMEOUT_MS", 1, 3'600'000, o.batch_timeout);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = ApplyMillis("DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS", 1, 86'400'000,
+                             o.request_timeout);
+      !s.ok()) {
+    return s;
+  }
+  auto id = EnvString("DYN_REGISTRY_CLIENT_ID");
+  if (!id) return id.error();
+  if (id->has_value()) {
+    auto parsed = ParseClientId(**id);
+    if (!parsed) return NamedError("DYN_REGISTRY_CLIENT_ID", parsed.error());
+    o.client_id = *parsed;
+  }
+  auto protocol = EnvChoice("DYN_REGISTRY_CLIENT_PROTOCOL", {"1", "2"});
+  if (!protocol) return protocol.error();
+  if (protocol->has_value()) {
+    o.protocol = **protocol == "1" ? ProtocolVersion::kV1 : ProtocolVersion::kV2;
+  }
+  auto hwm = EnvU64("DYN_REGISTRY_CLIENT_HWM", 0, 1u << 30);
+  if (!hwm) return hwm.error();
+  if (hwm->has_value()) o.hwm = static_cast<int>(**hwm);
+  if (o.max_pending_registrations < o.batch_size) o.max_pending_registrations = o.batch_size;
+  if (Status s = o.Validate(); !s.ok()) return s;
+  return o;
+}
+
+Result<ClientOptions> ClientOptionsBuilder::Build() const {
+  if (Status s = o_.Validate(); !s.ok()) return s;
+  return o_;
+}
+
+}  // namespace blockhub

@@ -1,0 +1,93 @@
+// ClientOptions: how a blockhub Client connects and batches, built in code (a builder) or from the
+// DYN_REGISTRY_CLIENT_* environment variables (the same names Dynamo's registry client uses).
+//
+//   variable                                default                 meaning
+//   DYN_REGISTRY_CLIENT_QUERY_ADDR          tcp://localhost:5555    hub ROUTER (queries)
+//   DYN_REGISTRY_CLIENT_REGISTER_ADDR       tcp://localhost:5556    hub PULL (registrations)
+//   DYN_REGISTRY_CLIENT_NAMESPACE           default                 sent as the Hello client name
+//   DYN_REGISTRY_CLIENT_BATCH_SIZE          100                     Register entries per frame
+//   DYN_REGISTRY_CLIENT_BATCH_TIMEOUT_MS    10                      max age of an unsent entry
+//   DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS  5000                    deadline of every request
+//   DYN_REGISTRY_CLIENT_ID                  random per process      lease owner (u64 or any text)
+//   DYN_REGISTRY_CLIENT_PROTOCOL            2                       1 = talk to a Dynamo hub
+//   DYN_REGISTRY_CLIENT_HWM                 10000                   ZeroMQ send/receive high-water mark
+//
+// Plain value type; thread-compatible. FromEnv reads the process environment: call it at start-up.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "codec/message.h"
+#include "common/status.h"
+
+namespace blockhub {
+
+// Called on the client's I/O thread when a v2 response carries an epoch different from the one
+// seen before (the hub restarted). Must be quick and must not call back into the Client.
+using EpochChangeCallback = std::function<void(uint64_t old_epoch, uint64_t new_epoch)>;
+
+struct ClientOptions {
+  std::string query_addr = "tcp://localhost:5555";
+  std::string register_addr = "tcp://localhost:5556";
+  std::string ns = "default";  // DYN_REGISTRY_CLIENT_NAMESPACE
+  uint32_t batch_size = 100;
+  std::chrono::milliseconds batch_timeout{10};
+  std::chrono::milliseconds request_timeout{5000};
+  // The lease owner. 0 = pick a random id when the client is created. The ZeroMQ routing id is
+  // derived from it (RoutingIdFor), so a worker that reconnects with the same id keeps its leases in
+  // both protocol versions.
+  uint64_t client_id = 0;
+  ProtocolVersion protocol = ProtocolVersion::kV2;
+  // ZeroMQ high-water mark of the DEALER and PUSH sockets, in frames.
+  int hwm = 10000;
+  // Registration entries the client buffers (batcher + frames ZeroMQ would not take yet) before
+  // Register blocks; it then waits up to request_timeout and fails with Unavailable.
+  size_t max_pending_registrations = 100000;
+  EpochChangeCallback on_epoch_change;  // optional
+
+  // Defaults overridden by every DYN_REGISTRY_CLIENT_* variable that is set. A bad value is an
+  // InvalidArgument error naming the variable.
+  static Result<ClientOptions> FromEnv();
+
+  Status Validate() const;
+};
+
+// DYN_REGISTRY_CLIENT_ID text -> client id: a u64 in decimal or 0x-hex is taken as is (non-zero);
+// any other text is hashed (XXH3-64), so a worker may use its host name.
+Result<uint64_t> ParseClientId(std::string_view text);
+// A random non-zero client id.
+uint64_t RandomClientId();
+// The stable ZeroMQ routing id of a client: "bh-" + 16 lowercase hex digits of the id.
+std::string RoutingIdFor(uint64_t client_id);
+
+// Builder in the spirit of Dynamo's client config:
+//   auto options = ClientOptionsBuilder().query_addr(q).batch_size(64).hwm(1000).Build();
+class ClientOptionsBuilder {
+ public:
+  ClientOptionsBuilder() = default;
+  explicit ClientOptionsBuilder(ClientOptions base) : o_(std::move(base)) {}
+
+  ClientOptionsBuilder& query_addr(std::string v) { o_.query_addr = std::move(v); return *this; }
+  ClientOptionsBuilder& register_addr(std::string v) { o_.register_addr = std::move(v); return *this; }
+  ClientOptionsBuilder& ns(std::string v) { o_.ns = std::move(v); return *this; }
+  ClientOptionsBuilder& batch_size(uint32_t v) { o_.batch_size = v; return *this; }
+  ClientOptionsBuilder& batch_timeout(std::chrono::milliseconds v) { o_.batch_timeout = v; return *this; }
+  ClientOptionsBuilder& request_timeout(std::chrono::milliseconds v) { o_.request_timeout = v; return *this; }
+  ClientOptionsBuilder& client_id(uint64_t v) { o_.client_id = v; return *this; }
+  ClientOptionsBuilder& protocol(ProtocolVersion v) { o_.protocol = v; return *this; }
+  ClientOptionsBuilder& hwm(int v) { o_.hwm = v; return *this; }
+  ClientOptionsBuilder& max_pending_registrations(size_t v) { o_.max_pending_registrations = v; return *this; }
+  ClientOptionsBuilder& on_epoch_change(EpochChangeCallback v) { o_.on_epoch_change = std::move(v); return *this; }
+
+  // The options, or the first invalid field.
+  Result<ClientOptions> Build() const;
+
+ private:
+  ClientOptions o_;
+};
+
+}  // namespace blockhub
