@@ -1,0 +1,157 @@
+// blockhub: command-line client for a running blockhub hub (or a Dynamo KVBM registry hub with
+// --protocol 1). Connection settings come from DYN_REGISTRY_CLIENT_* variables, flags win.
+// Exit codes: 0 ok, 1 hub/transport error (or an undecodable frame for `decode`), 2 usage error.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/env_config.h"
+#include "common/logging.h"
+#include "tools/cli/cli_commands.h"
+
+namespace blockhub::cli {
+namespace {
+
+constexpr const char* kKeyHelp =
+    "Keys per --key-format: bytes = hex (0a0b..); u64 = decimal or 0x-hex; key128 = 32 hex digits "
+    "or 0x-hex; composite = W:H; positional = W:H:P (parts decimal or 0x-hex)";
+
+struct Args {
+  std::string client_id;
+  std::string key_format = "bytes";
+  int protocol = 2;
+  uint64_t timeout_ms = 0;
+  std::vector<std::string> keys;
+  std::vector<std::string> entries;
+  std::vector<std::string> hex;
+  bool prefix = false;
+  std::string hello_name;
+  std::string hello_metadata;
+};
+
+void AddCommonOptions(CLI::App& app, CommonSettings& s, Args& a) {
+  app.add_option("--query-addr", s.client.query_addr,
+                 "Hub query endpoint (ROUTER) [env DYN_REGISTRY_CLIENT_QUERY_ADDR]")
+      ->capture_default_str();
+  app.add_option("--register-addr", s.client.register_addr,
+                 "Hub registration endpoint (PULL) [env DYN_REGISTRY_CLIENT_REGISTER_ADDR]")
+      ->capture_default_str();
+  app.add_option("--timeout-ms", a.timeout_ms,
+                 "Request deadline in ms [env DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS]")
+      ->default_val(s.client.request_timeout.count())
+      ->check(CLI::Range(uint64_t{1}, uint64_t{86'400'000}));
+  app.add_option("--client-id", a.client_id,
+                 "Lease owner: a u64 (decimal or 0x-hex) or any text (hashed); default random "
+                 "[env DYN_REGISTRY_CLIENT_ID]. Reuse it to act on leases taken earlier");
+  app.add_option("--protocol", a.protocol,
+                 "Protocol version: 2 (blockhub) or 1 (Dynamo hub; no register ack, no "
+                 "renew/release/hello/stats) [env DYN_REGISTRY_CLIENT_PROTOCOL]")
+      ->default_val(s.client.protocol == ProtocolVersion::kV1 ? 1 : 2)
+      ->check(CLI::IsMember({1, 2}));
+  app.add_option("--key-format", a.key_format,
+                 "How keys are written and printed: bytes|u64|key128|composite|positional "
+                 "(match the hub's --key-format)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"bytes", "u64", "key128", "composite", "positional"}));
+  app.add_flag("--json", s.json, "Print one JSON object on stdout instead of text");
+}
+
+CLI::App* AddKeysCommand(CLI::App& app, const char* name, const char* help, Args& a) {
+  CLI::App* sub = app.add_subcommand(name, help);
+  sub->add_option("KEY", a.keys, kKeyHelp)->required();
+  return sub;
+}
+
+// Applies the flags that need conversion onto the settings; a failure is a usage error.
+Status Finish(CommonSettings& s, const Args& a) {
+  s.client.request_timeout = std::chrono::milliseconds(a.timeout_ms);
+  s.client.protocol = a.protocol == 1 ? ProtocolVersion::kV1 : ProtocolVersion::kV2;
+  if (!a.client_id.empty()) {
+    auto id = ParseClientId(a.client_id);
+    if (!id) return InvalidArgumentError("--client-id: " + id.error().message());
+    s.client.client_id = *id;
+  }
+  auto f = ParseKeyFormat(a.key_format);
+  if (!f) return InvalidArgumentError("--key-format: " + f.error().message());
+  s.key_format = *f;
+  return s.client.Validate();
+}
+
+int Main(int argc, char** argv) {
+  CommonSettings s;
+  auto env = ClientOptions::FromEnv();
+  if (!env) {
+    std::fprintf(stderr, "blockhub: %s\n", env.error().ToString().c_str());
+    return kExitUsage;
+  }
+  s.client = std::move(*env);
+  Args a;
+  CLI::App app{
+      "blockhub: talk to a blockhub hub (block catalog + leases) over ZeroMQ.\n"
+      "Exit codes: 0 ok, 1 hub or transport error (decode: not a valid frame), 2 usage error.",
+      "blockhub"};
+  app.require_subcommand(1);
+  app.fallthrough();  // the common options may also follow the subcommand
+  AddCommonOptions(app, s, a);
+
+  auto* can_offload = AddKeysCommand(app, "can-offload",
+      "Ask for upload leases: per key granted / already_stored / leased", a);
+  auto* register_cmd = app.add_subcommand("register",
+      "Register uploaded blocks. Protocol 2: acknowledged (RegisterSync), prints per-entry "
+      "stored / already_stored / rejected. Protocol 1: fire-and-forget, then flushed");
+  register_cmd->add_option("ENTRY", a.entries,
+      "KEY=VALUE[=METADATA]; VALUE and METADATA are hex bytes or u64:N (8 bytes LE); "
+      "KEY as for the other commands")->required();
+  auto* match = AddKeysCommand(app, "match", "Look keys up: stored entries in request order", a);
+  match->add_flag("--prefix", a.prefix,
+      "Only the leading run of stored keys (stop at the first miss); emulated in protocol 1");
+  auto* remove = AddKeysCommand(app, "remove", "Delete stored keys; prints how many were stored", a);
+  auto* touch = AddKeysCommand(app, "touch", "Mark keys recently used; prints how many are stored", a);
+  auto* renew = AddKeysCommand(app, "renew",
+      "Extend this client's leases (needs the same --client-id): renewed / not_held / already_stored", a);
+  auto* release = AddKeysCommand(app, "release",
+      "Give this client's leases back (needs the same --client-id); prints how many", a);
+  auto* hello = app.add_subcommand("hello", "Show the hub's version and configuration (protocol 2)");
+  hello->add_option("--name", a.hello_name, "Client name sent to the hub (default: the namespace, "
+                    "env DYN_REGISTRY_CLIENT_NAMESPACE)");
+  hello->add_option("--metadata", a.hello_metadata, "Opaque client metadata text sent to the hub");
+  auto* stats = app.add_subcommand("stats", "Print the hub's counters (protocol 2)");
+  auto* decode = app.add_subcommand("decode",
+      "Decode a frame of either protocol version (no hub needed). The hex may contain spaces. "
+      "Rule: decoded as a bare message first; if that fails, the first 4 bytes are taken as a "
+      "request id (a query/reply frame). Values and metadata are shown in Dynamo's layouts");
+  decode->add_option("HEX", a.hex, "The frame as hex bytes")->required();
+
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    sub->footer("Common options (--query-addr, --register-addr, --timeout-ms, --client-id, "
+                "--protocol, --key-format, --json) go before or after the subcommand; see "
+                "`blockhub --help`.");
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (Status st = Finish(s, a); !st.ok()) return ReportError(s, st, kExitUsage);
+  (void)SetupLogging("warn");
+
+  if (*can_offload) return RunKeyCommand(s, KeyCommand::kCanOffload, a.keys, false);
+  if (*match) return RunKeyCommand(s, KeyCommand::kMatch, a.keys, a.prefix);
+  if (*remove) return RunKeyCommand(s, KeyCommand::kRemove, a.keys, false);
+  if (*touch) return RunKeyCommand(s, KeyCommand::kTouch, a.keys, false);
+  if (*renew) return RunKeyCommand(s, KeyCommand::kRenew, a.keys, false);
+  if (*release) return RunKeyCommand(s, KeyCommand::kRelease, a.keys, false);
+  if (*register_cmd) return RunRegister(s, a.entries);
+  if (*hello) return RunHello(s, a.hello_name, a.hello_metadata);
+  if (*stats) return RunStats(s);
+  if (*decode) return RunDecode(s, a.hex);
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace blockhub::cli
+
+int main(int argc, char** argv) { return blockhub::cli::Main(argc, argv); }
