@@ -1,0 +1,120 @@
+// ClientOptions: defaults, environment, builder, client ids and routing ids.
+#include "client/client_options.h"
+
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <string>
+#include <vector>
+
+namespace blockhub {
+namespace {
+
+const std::vector<std::string> kVars = {
+    "DYN_REGISTRY_CLIENT_QUERY_ADDR",       "DYN_REGISTRY_CLIENT_REGISTER_ADDR",
+    "DYN_REGISTRY_CLIENT_NAMESPACE",        "DYN_REGISTRY_CLIENT_BATCH_SIZE",
+    "DYN_REGISTRY_CLIENT_BATCH_TIMEOUT_MS", "DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS",
+    "DYN_REGISTRY_CLIENT_ID",               "DYN_REGISTRY_CLIENT_PROTOCOL",
+    "DYN_REGISTRY_CLIENT_HWM"};
+
+// Clears every client variable on entry and exit (tests in one binary run on one thread).
+struct CleanEnv {
+  CleanEnv() { Clear(); }
+  ~CleanEnv() { Clear(); }
+  static void Clear() {
+    for (const auto& v : kVars) unsetenv(v.c_str());
+  }
+};
+
+TEST_CASE("client options: defaults match the documented table") {
+  CleanEnv env;
+  auto o = ClientOptions::FromEnv();
+  REQUIRE(o.has_value());
+  CHECK(o->query_addr == "tcp://localhost:5555");
+  CHECK(o->register_addr == "tcp://localhost:5556");
+  CHECK(o->ns == "default");
+  CHECK(o->batch_size == 100);
+  CHECK(o->batch_timeout == std::chrono::milliseconds(10));
+  CHECK(o->request_timeout == std::chrono::milliseconds(5000));
+  CHECK(o->client_id == 0);  // random, chosen at Connect
+  CHECK(o->protocol == ProtocolVersion::kV2);
+}
+
+TEST_CASE("client options: every variable is applied") {
+  CleanEnv env;
+  setenv("DYN_REGISTRY_CLIENT_QUERY_ADDR", "tcp://hub:1", 1);
+  setenv("DYN_REGISTRY_CLIENT_REGISTER_ADDR", "tcp://hub:2", 1);
+  setenv("DYN_REGISTRY_CLIENT_NAMESPACE", "ns1", 1);
+  setenv("DYN_REGISTRY_CLIENT_BATCH_SIZE", "7", 1);
+  setenv("DYN_REGISTRY_CLIENT_BATCH_TIMEOUT_MS", "25", 1);
+  setenv("DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS", "1234", 1);
+  setenv("DYN_REGISTRY_CLIENT_ID", "0x2a", 1);
+  setenv("DYN_REGISTRY_CLIENT_PROTOCOL", "1", 1);
+  setenv("DYN_REGISTRY_CLIENT_HWM", "50", 1);
+  auto o = ClientOptions::FromEnv();
+  REQUIRE(o.has_value());
+  CHECK(o->query_addr == "tcp://hub:1");
+  CHECK(o->register_addr == "tcp://hub:2");
+  CHECK(o->ns == "ns1");
+  CHECK(o->batch_size == 7);
+  CHECK(o->batch_timeout == std::chrono::milliseconds(25));
+  CHECK(o->request_timeout == std::chrono::milliseconds(1234));
+  CHECK(o->client_id == 42);
+  CHECK(o->protocol == ProtocolVersion::kV1);
+  CHECK(o->hwm == 50);
+}
+
+TEST_CASE("client options: a bad value is an error naming the variable") {
+  CleanEnv env;
+  for (auto [name, bad] : std::vector<std::pair<std::string, std::string>>{
+           {"DYN_REGISTRY_CLIENT_BATCH_SIZE", "0"},
+           {"DYN_REGISTRY_CLIENT_BATCH_SIZE", "ten"},
+           {"DYN_REGISTRY_CLIENT_BATCH_TIMEOUT_MS", "-1"},
+           {"DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS", "5s"},
+           {"DYN_REGISTRY_CLIENT_PROTOCOL", "3"},
+           {"DYN_REGISTRY_CLIENT_ID", "0"}}) {
+    CAPTURE(name);
+    CAPTURE(bad);
+    CleanEnv::Clear();
+    setenv(name.c_str(), bad.c_str(), 1);
+    auto o = ClientOptions::FromEnv();
+    REQUIRE_FALSE(o.has_value());
+    CHECK(o.error().code() == StatusCode::kInvalidArgument);
+    CHECK(o.error().message().find(name) != std::string::npos);
+  }
+}
+
+TEST_CASE("client options: client ids from numbers or text, stable routing ids") {
+  CHECK(*ParseClientId("42") == 42);
+  CHECK(*ParseClientId("0xff") == 255);
+  auto a = ParseClientId("worker-7.example");
+  auto b = ParseClientId("worker-7.example");
+  auto c = ParseClientId("worker-8.example");
+  REQUIRE(a.has_value());
+  CHECK(*a == *b);  // text is hashed, deterministically
+  CHECK(*a != *c);
+  CHECK(*a != 0);
+  CHECK_FALSE(ParseClientId("").has_value());
+  CHECK(RoutingIdFor(0x2a) == "bh-000000000000002a");
+  CHECK(RoutingIdFor(*a) == RoutingIdFor(*b));
+  CHECK(RandomClientId() != 0);
+  CHECK(RandomClientId() != RandomClientId());
+}
+
+TEST_CASE("client options: the builder validates") {
+  auto ok = ClientOptionsBuilder()
+                .query_addr("tcp://127.0.0.1:1")
+                .batch_size(8)
+                .batch_timeout(std::chrono::milliseconds(3))
+                .hwm(100)
+                .Build();
+  REQUIRE(ok.has_value());
+  CHECK(ok->batch_size == 8);
+  CHECK(ok->hwm == 100);
+  CHECK_FALSE(ClientOptionsBuilder().batch_size(0).Build().has_value());
+  CHECK_FALSE(ClientOptionsBuilder().request_timeout(std::chrono::milliseconds(0)).Build().has_value());
+  CHECK_FALSE(ClientOptionsBuilder().query_addr("").Build().has_value());
+}
+
+}  // namespace
+}  // namespace blockhub
