@@ -1,0 +1,54 @@
+#include "hub/metrics/metrics_snapshot.h"
+
+namespace blockhub {
+
+std::string_view QueryTypeLabel(QueryType t) {
+  switch (t) {
+    case QueryType::kCanOffload:
+      return "can_offload";
+    case QueryType::kMatch:
+      return "match";
+    case QueryType::kRemove:
+      return "remove";
+    case QueryType::kTouch:
+      return "touch";
+    case QueryType::kRegisterSync:
+      return "register_sync";
+    case QueryType::kRenew:
+      return "renew";
+    case QueryType::kRelease:
+      return "release";
+    case QueryType::kHello:
+      return "hello";
+    case QueryType::kStats:
+      return "stats";
+  }
+  return "unknown";
+}
+
+std::optional<QueryType> QueryTypeOf(MessageType t) {
+  switch (t) {
+    case MessageType::kCanOffload:
+      return QueryType::kCanOffload;
+    case MessageType::kMatch:
+      return QueryType::kMatch;
+    case MessageType::kRemove:
+      return QueryType::kRemove;
+    case MessageType::kTouch:
+      return QueryType::kTouch;
+    case MessageType::kRegisterSync:
+      return QueryType::kRegisterSync;
+    case MessageType::kRenew:
+      return QueryType::kRenew;
+    case MessageType::kRelease:
+      return QueryType::kRelease;
+    case MessageType::kHello:
+      return QueryType::kHello;
+    case MessageType::kStats:
+      return QueryType::kStats;
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace blockhub
