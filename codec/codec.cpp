@@ -110,7 +110,7 @@ class Decoder {
   }
 
   Status Key(std::string_view& key) {
-    uint16_t len;
+    uint16_t len = 0;
     if (!r_.U16(len)) return Truncated("key length");
     if (check_keys_ && (len < key_min_ || len > key_max_)) return BadKeyLength(len);
     if (!r_.Raw(len, key)) return Truncated("key");
@@ -130,7 +130,7 @@ class Decoder {
   }
 
   Status Blob(std::string_view& out, uint32_t max, std::string_view what) {
-    uint16_t len;
+    uint16_t len = 0;
     if (!r_.U16(len)) return Truncated(what);
     if (len > max) return TooLargeError(fmt::format("{} of {} bytes exceeds {}", what, len, max));
     if (!r_.Raw(len, out)) return Truncated(what);
@@ -157,13 +157,13 @@ class Decoder {
 };
 
 Status Decoder::Header(bool request, Channel channel, Message& msg, MessageType& type) {
-  uint8_t version;
+  uint8_t version = 0;
   if (!r_.U8(version)) return MalformedError("empty message");
   if (version != 1 && version != 2) {
     return {StatusCode::kUnsupportedVersion,
             fmt::format("protocol version {} is not supported (1 or 2)", version)};
   }
-  uint8_t code;
+  uint8_t code = 0;
   if (!r_.U8(code)) return Truncated("header: no type byte");
   if (code == 0 || code > (version == 1 ? kMaxTypeV1 : kMaxTypeV2)) {
     return {StatusCode::kUnknownType,
@@ -195,7 +195,7 @@ Status Decoder::Header(bool request, Channel channel, Message& msg, MessageType&
 }
 
 Status Decoder::Keys(KeyList& keys) {
-  uint32_t count;
+  uint32_t count = 0;
   if (Status s = Count(limits_.max_batch_keys, kMinKeyBytes, count); !s.ok()) return s;
   keys.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
@@ -207,7 +207,7 @@ Status Decoder::Keys(KeyList& keys) {
 }
 
 Status Decoder::Entries(std::vector<Entry>& entries) {
-  uint32_t count;
+  uint32_t count = 0;
   if (Status s = Count(limits_.max_batch_keys, kMinEntryBytes, count); !s.ok()) return s;
   entries.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
@@ -223,11 +223,11 @@ Status Decoder::Entries(std::vector<Entry>& entries) {
 // Every status enum of the protocol has the values 0..2.
 template <typename E>
 Status Decoder::Statuses(std::vector<E>& out) {
-  uint32_t count;
+  uint32_t count = 0;
   if (Status s = Count(limits_.max_batch_keys, 1, count); !s.ok()) return s;
   out.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
-    uint8_t v;
+    uint8_t v = 0;
     if (!r_.U8(v)) return Truncated("status");
     if (v > 2) return MalformedError(fmt::format("status value {} is not defined", v));
     out.push_back(static_cast<E>(v));
@@ -250,7 +250,7 @@ Status Decoder::RequestBody(MessageType type, Message& msg) {
     case MessageType::kMatch: {
       auto& m = msg.body.emplace<Match>();
       if (msg.version == ProtocolVersion::kV2) {
-        uint8_t mode;
+        uint8_t mode = 0;
         if (!r_.U8(mode)) return Truncated("match mode");
         if (mode > static_cast<uint8_t>(MatchMode::kLeadingRun)) {
           return MalformedError(fmt::format("match mode {} is not defined (0 or 1)", mode));
@@ -299,7 +299,7 @@ Status Decoder::ResponseBody(MessageType type, Message& msg) {
     case MessageType::kErrorResponse: {
       auto& m = msg.body.emplace<ErrorResponse>();
       if (v2) {
-        uint16_t code;
+        uint16_t code = 0;
         if (!r_.U16(code)) return Truncated("error code");
         if (!IsWireCode(static_cast<StatusCode>(code))) {
           return MalformedError(fmt::format("error code {} is not defined (1..9)", code));
@@ -339,12 +339,12 @@ Status Decoder::HelloResponseBody(HelloResponse& m) {
 }
 
 Status Decoder::StatsResponseBody(StatsResponse& m) {
-  uint32_t count;
+  uint32_t count = 0;
   if (Status s = Count(kNoLimit, kMinStatBytes, count); !s.ok()) return s;
   m.counters.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
     std::string_view name;
-    uint64_t value;
+    uint64_t value = 0;
     if (Status s = Blob(name, kNoLimit, "stat name"); !s.ok()) return s;
     if (!r_.U64(value)) return Truncated("stat value");
     m.counters.emplace_back(std::string(name), value);
@@ -356,7 +356,7 @@ Result<Message> Decode(std::string_view bytes, const DecodeLimits& limits, bool 
                        Channel channel) {
   Decoder d(bytes, limits, /*check_keys=*/request);
   Message msg;
-  MessageType type;
+  MessageType type = MessageType::kRegister;
   if (Status s = d.Header(request, channel, msg, type); !s.ok()) return s;
   if (Status s = d.Body(type, msg); !s.ok()) return s;
   if (Status s = d.Finish(); !s.ok()) return s;
