@@ -33,7 +33,8 @@
 //                                                        ‖ max_batch_keys:u32 ‖ capacity:u64
 //                                                        ‖ lp16(hub_version)
 //   19    Stats                 -                        ε
-//   20    StatsResponse         -                        count:u32 ‖ count × (lp16(name) ‖ value:u64)
+//   20    StatsResponse         -                        count:u32 ‖ count × (lp16(name) ‖
+//   value:u64)
 //
 // CHECK ORDER (the first failing check decides the error code):
 //   1. empty message                                   -> malformed
@@ -58,11 +59,12 @@
 //
 // Decoded keys, values, metadata and Hello fields are views into the input; only error texts,
 // hub_version and stats names are copied.
+#include "codec/codec.h"
+
 #include <fmt/format.h>
 
 #include <limits>
 
-#include "codec/codec.h"
 #include "common/bytes.h"
 
 namespace blockhub {
@@ -70,9 +72,9 @@ namespace {
 
 constexpr uint8_t kMaxTypeV1 = static_cast<uint8_t>(MessageType::kErrorResponse);
 constexpr uint8_t kMaxTypeV2 = static_cast<uint8_t>(MessageType::kStatsResponse);
-constexpr size_t kMinKeyBytes = 2;     // lp16 with an empty key
-constexpr size_t kMinEntryBytes = 6;   // three empty lp16
-constexpr size_t kMinStatBytes = 10;   // empty lp16 name + u64
+constexpr size_t kMinKeyBytes = 2;    // lp16 with an empty key
+constexpr size_t kMinEntryBytes = 6;  // three empty lp16
+constexpr size_t kMinStatBytes = 10;  // empty lp16 name + u64
 constexpr uint32_t kNoLimit = std::numeric_limits<uint32_t>::max();
 
 Status Truncated(std::string_view what) {
@@ -103,8 +105,8 @@ class Decoder {
       return TooLargeError(fmt::format("count {} exceeds max_batch_keys {}", count, max));
     }
     if (count > r_.remaining() / min_element) {
-      return MalformedError(fmt::format("count {} cannot fit in the {} bytes left", count,
-                                        r_.remaining()));
+      return MalformedError(
+          fmt::format("count {} cannot fit in the {} bytes left", count, r_.remaining()));
     }
     return Status::Ok();
   }
@@ -181,7 +183,7 @@ Status Decoder::Header(bool request, Channel channel, Message& msg, MessageType&
   if (!allowed) {
     return {StatusCode::kWrongChannel,
             fmt::format("{} is not accepted {}", MessageTypeName(type),
-                        !request ? "as a response"
+                        !request                            ? "as a response"
                         : channel == Channel::kRegistration ? "on the registration channel"
                                                             : "on the query channel")};
   }
@@ -365,8 +367,7 @@ Result<Message> Decode(std::string_view bytes, const DecodeLimits& limits, bool 
 
 }  // namespace
 
-Result<Message> DecodeRequest(std::string_view bytes, const DecodeLimits& limits,
-                              Channel channel) {
+Result<Message> DecodeRequest(std::string_view bytes, const DecodeLimits& limits, Channel channel) {
   return Decode(bytes, limits, /*request=*/true, channel);
 }
 

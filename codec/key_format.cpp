@@ -40,8 +40,8 @@ Result<uint64_t> ParseUnsigned(std::string_view text, uint64_t max, std::string_
     ok = !text.empty() && ec == std::errc() && p == text.data() + text.size();
   }
   if (!ok || v > max) {
-    return InvalidArgumentError(fmt::format("{} '{}' is not a decimal or 0x-hex number up to {}",
-                                            what, text, max));
+    return InvalidArgumentError(
+        fmt::format("{} '{}' is not a decimal or 0x-hex number up to {}", what, text, max));
   }
   return v;
 }
@@ -85,18 +85,23 @@ Result<std::string> ParseKey128(std::string_view text) {
 
 std::string_view KeyFormatName(KeyFormat f) {
   switch (f) {
-    case KeyFormat::kBytes: return "bytes";
-    case KeyFormat::kU64: return "u64";
-    case KeyFormat::kKey128: return "key128";
-    case KeyFormat::kComposite: return "composite";
-    case KeyFormat::kPositional: return "positional";
+    case KeyFormat::kBytes:
+      return "bytes";
+    case KeyFormat::kU64:
+      return "u64";
+    case KeyFormat::kKey128:
+      return "key128";
+    case KeyFormat::kComposite:
+      return "composite";
+    case KeyFormat::kPositional:
+      return "positional";
   }
   return "unknown";
 }
 
 Result<KeyFormat> ParseKeyFormat(std::string_view name) {
-  for (KeyFormat f : {KeyFormat::kBytes, KeyFormat::kU64, KeyFormat::kKey128,
-                      KeyFormat::kComposite, KeyFormat::kPositional}) {
+  for (KeyFormat f : {KeyFormat::kBytes, KeyFormat::kU64, KeyFormat::kKey128, KeyFormat::kComposite,
+                      KeyFormat::kPositional}) {
     if (name == KeyFormatName(f)) return f;
   }
   return InvalidArgumentError(fmt::format(
@@ -105,11 +110,16 @@ Result<KeyFormat> ParseKeyFormat(std::string_view name) {
 
 size_t KeyFormatLength(KeyFormat f) {
   switch (f) {
-    case KeyFormat::kBytes: return 0;
-    case KeyFormat::kU64: return kU64Bytes;
-    case KeyFormat::kKey128: return kKey128Bytes;
-    case KeyFormat::kComposite: return kCompositeBytes;
-    case KeyFormat::kPositional: return kPositionalBytes;
+    case KeyFormat::kBytes:
+      return 0;
+    case KeyFormat::kU64:
+      return kU64Bytes;
+    case KeyFormat::kKey128:
+      return kKey128Bytes;
+    case KeyFormat::kComposite:
+      return kCompositeBytes;
+    case KeyFormat::kPositional:
+      return kPositionalBytes;
   }
   return 0;
 }

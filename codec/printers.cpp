@@ -58,7 +58,8 @@ std::optional<RemoteKey> ParseRemoteKey(std::string_view b) {
 
 std::string RenderKeys(const KeyList& keys, KeyFormat f) {
   std::string out = fmt::format(", {} keys", keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) out += fmt::format("\n  [{}] {}", i, FormatKey(f, keys[i]));
+  for (size_t i = 0; i < keys.size(); ++i)
+    out += fmt::format("\n  [{}] {}", i, FormatKey(f, keys[i]));
   return out;
 }
 
@@ -128,12 +129,14 @@ struct BodyRenderer {
                                   ? KeyFormatName(static_cast<KeyFormat>(m.key_format))
                                   : "?";
     return fmt::format(
-        "\n  lease_ttl_ms={}\n  key_format={}\n  max_batch_keys={}\n  capacity={}\n  hub_version={}",
+        "\n  lease_ttl_ms={}\n  key_format={}\n  max_batch_keys={}\n  capacity={}\n  "
+        "hub_version={}",
         m.lease_ttl_ms, format, m.max_batch_keys, m.capacity, Quoted(m.hub_version));
   }
   std::string operator()(const StatsResponse& m) {
     std::string out = fmt::format(", {} counters", m.counters.size());
-    for (const auto& [name, value] : m.counters) out += fmt::format("\n  {}={}", Quoted(name), value);
+    for (const auto& [name, value] : m.counters)
+      out += fmt::format("\n  {}={}", Quoted(name), value);
     return out;
   }
 };
@@ -156,8 +159,8 @@ std::string RenderValue(std::string_view value) {
 std::string RenderMetadata(std::string_view metadata) {
   if (metadata.empty()) return "none";
   if (metadata.size() == kTimestampMetadataBytes) {
-    return fmt::format("TimestampMetadata{{created_at={}, ttl_secs={}}}",
-                       LoadU64(metadata.data()), OrNone(LoadU32(metadata.data() + 8)));
+    return fmt::format("TimestampMetadata{{created_at={}, ttl_secs={}}}", LoadU64(metadata.data()),
+                       OrNone(LoadU32(metadata.data() + 8)));
   }
   if (auto pm = DecodePositionMetadata(metadata)) {
     return fmt::format(

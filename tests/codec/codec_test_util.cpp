@@ -42,8 +42,7 @@ std::vector<Sample> AllSamples(ByteStore& st) {
   std::vector<Entry> entries = {{st.U64(1), st.U64(100), {}},
                                 {st.U64(2), st.Str("\x01\x02\x03"), st.Str("meta")}};
   std::vector<Sample> out;
-  auto add = [&](std::string name, Message m, bool request,
-                 Channel ch = Channel::kQuery) {
+  auto add = [&](std::string name, Message m, bool request, Channel ch = Channel::kQuery) {
     out.push_back({std::move(name), std::move(m), request, ch});
   };
   // v2: every type.
@@ -68,8 +67,8 @@ std::vector<Sample> AllSamples(ByteStore& st) {
   add("v2 ErrorResponse", V2(ep, false, ErrorResponse{StatusCode::kBadKey, "bad key"}), false);
   add("v2 RegisterSyncResponse",
       V2(ep, false,
-         RegisterSyncResponse{{RegisterStatus::kStored, RegisterStatus::kAlreadyStored,
-                               RegisterStatus::kRejected}}),
+         RegisterSyncResponse{
+             {RegisterStatus::kStored, RegisterStatus::kAlreadyStored, RegisterStatus::kRejected}}),
       false);
   add("v2 RenewResponse",
       V2(ep, false,
@@ -78,8 +77,8 @@ std::vector<Sample> AllSamples(ByteStore& st) {
       false);
   add("v2 ReleaseResponse", V2(ep, false, ReleaseResponse{1}), false);
   add("v2 HelloResponse", V2(ep, false, HelloResponse{30000, 1, 65536, 1000000, "0.1.0"}), false);
-  add("v2 StatsResponse",
-      V2(ep, false, StatsResponse{{{"entries", 5}, {"leases_live", 0}}}), false);
+  add("v2 StatsResponse", V2(ep, false, StatsResponse{{{"entries", 5}, {"leases_live", 0}}}),
+      false);
   // v1: every type.
   auto v1 = [](Body b) { return Message{ProtocolVersion::kV1, 0, 0, std::move(b)}; };
   add("v1 Register", v1(Register{entries}), true, Channel::kRegistration);

@@ -32,8 +32,8 @@ void CheckGolden(const Message& msg, std::string_view golden_hex, bool request,
                  Channel channel = Channel::kQuery) {
   std::string golden = Hex(golden_hex);
   CHECK(ToHex(Encoded(msg)) == ToHex(golden));
-  auto decoded = request ? DecodeRequest(golden, U64Limits(), channel)
-                         : DecodeResponse(golden, U64Limits());
+  auto decoded =
+      request ? DecodeRequest(golden, U64Limits(), channel) : DecodeResponse(golden, U64Limits());
   REQUIRE_MESSAGE(decoded.has_value(), decoded.error().ToString());
   CHECK(*decoded == msg);
 }
@@ -77,8 +77,8 @@ TEST_CASE("golden query frame and its reply") {
   CHECK(ToHex(frame) ==
         ToHex(Hex("01 00 00 00 01 02 02 00 00 00 08 00 01 00 00 00 00 00 00 00 08 00 03 00 00 00 "
                   "00 00 00 00")));
-  auto req = DecodeRequest(std::string_view(frame).substr(kRequestIdBytes), U64Limits(),
-                           Channel::kQuery);
+  auto req =
+      DecodeRequest(std::string_view(frame).substr(kRequestIdBytes), U64Limits(), Channel::kQuery);
   REQUIRE(req.has_value());
   CHECK(std::get<CanOffload>(req->body).keys.size() == 2);
 

@@ -1,6 +1,7 @@
+#include "codec/key_format.h"
+
 #include <doctest/doctest.h>
 
-#include "codec/key_format.h"
 #include "common/bytes.h"
 
 namespace blockhub {
@@ -13,8 +14,8 @@ std::string Parsed(KeyFormat f, std::string_view text) {
 }
 
 TEST_CASE("key format names, lengths and parsing") {
-  for (KeyFormat f : {KeyFormat::kBytes, KeyFormat::kU64, KeyFormat::kKey128,
-                      KeyFormat::kComposite, KeyFormat::kPositional}) {
+  for (KeyFormat f : {KeyFormat::kBytes, KeyFormat::kU64, KeyFormat::kKey128, KeyFormat::kComposite,
+                      KeyFormat::kPositional}) {
     auto parsed = ParseKeyFormat(KeyFormatName(f));
     REQUIRE(parsed.has_value());
     CHECK(*parsed == f);
@@ -42,8 +43,8 @@ TEST_CASE("u64 keys: decimal or 0x-hex, little-endian") {
   CHECK(ToHex(Parsed(KeyFormat::kU64, "1")) == "0100000000000000");
   CHECK(ToHex(Parsed(KeyFormat::kU64, "0xdeadBEEF")) == "efbeadde00000000");
   CHECK(ToHex(Parsed(KeyFormat::kU64, "18446744073709551615")) == "ffffffffffffffff");
-  for (const char* bad : {"", "-1", "18446744073709551616", "0x", "0x1ffffffffffffffff", "12a",
-                          " 1", "0xg"}) {
+  for (const char* bad :
+       {"", "-1", "18446744073709551616", "0x", "0x1ffffffffffffffff", "12a", " 1", "0xg"}) {
     CAPTURE(bad);
     CHECK(ParseKeyText(KeyFormat::kU64, bad).error().code() == StatusCode::kInvalidArgument);
   }

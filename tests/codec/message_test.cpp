@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "codec/message.h"
+
+#include <doctest/doctest.h>
 
 namespace blockhub {
 namespace {

@@ -1,7 +1,8 @@
+#include "codec/printers.h"
+
 #include <doctest/doctest.h>
 
 #include "codec/codec.h"
-#include "codec/printers.h"
 #include "common/bytes.h"
 #include "tests/codec/codec_test_util.h"
 
@@ -22,7 +23,9 @@ TEST_CASE("RenderValue recognises Dynamo's value layouts") {
         "RemoteKey::Object{bucket=\"b\", key=\"00000000deadbeef\"}");
   // Layouts are chosen only on an exact parse.
   CHECK(RenderValue(EncodeStorageLocation({2, "p", 1})).rfind("hex:", 0) == 0);  // bad backend
-  CHECK(RenderValue(EncodeRemoteKey({"b", "kk"}) + "x") == "hex:000100620200" "6b6b78");
+  CHECK(RenderValue(EncodeRemoteKey({"b", "kk"}) + "x") ==
+        "hex:000100620200"
+        "6b6b78");
   CHECK(RenderValue("") == "hex:");
   CHECK(RenderValue("\x01\x02") == "hex:0102");
   CHECK(RenderValue(EncodeStorageLocation({1, "q\"\n", 0})) ==

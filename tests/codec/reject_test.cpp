@@ -42,8 +42,8 @@ TEST_CASE("every truncation of every valid message is rejected as malformed") {
     for (size_t len = 0; len < bytes.size(); ++len) {
       CAPTURE(s.name);
       CAPTURE(len);
-      auto r = testing::DecodeLike(s, std::string_view(bytes).substr(0, len),
-                                   testing::SampleLimits());
+      auto r =
+          testing::DecodeLike(s, std::string_view(bytes).substr(0, len), testing::SampleLimits());
       CHECK(CodeOf(r) == StatusCode::kMalformed);
       ++checked;
     }
@@ -56,8 +56,7 @@ TEST_CASE("trailing bytes after any valid message are malformed") {
   for (const auto& s : testing::AllSamples(st)) {
     CAPTURE(s.name);
     std::string bytes = EncodeOrDie(s.msg) + std::string(1, '\0');
-    CHECK(CodeOf(testing::DecodeLike(s, bytes, testing::SampleLimits())) ==
-          StatusCode::kMalformed);
+    CHECK(CodeOf(testing::DecodeLike(s, bytes, testing::SampleLimits())) == StatusCode::kMalformed);
   }
 }
 
@@ -211,7 +210,8 @@ TEST_CASE("counts above max_batch_keys are too_large before the bytes are checke
 TEST_CASE("response fields out of range are malformed") {
   CHECK(Resp(Hex("01 04 01 00 00 00 03")) == StatusCode::kMalformed);  // status 3
   CHECK(Resp(Hex("02 0c 00 00 00 00 00 00 00 00 01 00 00 00 ff")) == StatusCode::kMalformed);
-  CHECK(Resp(Hex("02 0a 00 00 00 00 00 00 00 00 00 00 00 00")) == StatusCode::kMalformed);  // code 0
+  CHECK(Resp(Hex("02 0a 00 00 00 00 00 00 00 00 00 00 00 00")) ==
+        StatusCode::kMalformed);  // code 0
   CHECK(Resp(Hex("02 0a 00 00 00 00 00 00 00 00 0a 00 00 00")) == StatusCode::kMalformed);  // 10
   CHECK(Resp(Hex("02 0a 00 00 00 00 00 00 00 00 09 00 00 00")) == StatusCode::kOk);
   CHECK(Resp(Hex("02 12 00 00 00 00 00 00 00 00 00 00 00 00 05 00 00 00 00 "

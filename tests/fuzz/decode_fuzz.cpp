@@ -30,10 +30,10 @@ DecodeLimits Limits(KeyFormat f, uint32_t batch, uint32_t key, uint32_t value, u
 }
 
 const DecodeLimits kLimits[] = {
-    DecodeLimits{},                                             // bytes keys, defaults
-    Limits(KeyFormat::kU64, 65536, 64, 4096, 4096),             // Dynamo's common setting
+    DecodeLimits{},                                  // bytes keys, defaults
+    Limits(KeyFormat::kU64, 65536, 64, 4096, 4096),  // Dynamo's common setting
     Limits(KeyFormat::kPositional, 65536, 64, 4096, 4096),
-    Limits(KeyFormat::kKey128, 4, 16, 16, 8),                   // tiny limits
+    Limits(KeyFormat::kKey128, 4, 16, 16, 8),                       // tiny limits
     Limits(KeyFormat::kBytes, 0xFFFFFFFF, 0xFFFF, 0xFFFF, 0xFFFF),  // no limits at all
 };
 

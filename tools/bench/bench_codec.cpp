@@ -2,7 +2,6 @@
 // messages, a 100-key CanOffload (u64 keys) and a 100-entry Register (u64 -> u64 value).
 // Single thread, reusing one output buffer, as the hub and the client do.
 #include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -111,8 +110,7 @@ int Run(int argc, char** argv) {
   return rc;
 }
 
-Registrar registrar("codec", "codec encode/decode throughput (100-key CanOffload, Register)",
-                    Run);
+Registrar registrar("codec", "codec encode/decode throughput (100-key CanOffload, Register)", Run);
 
 }  // namespace
 }  // namespace blockhub::bench
