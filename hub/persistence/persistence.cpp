@@ -65,7 +65,12 @@ uint64_t Persistence::SyncPoint() {
 }
 
 void Persistence::SubmitBatch() {
-  if (batch_.empty()) return;
+  if (batch_.empty()) {
+    // A sync point on changes handed over earlier, still waiting out the commit interval.
+    if (urgent_ && durable_seq() < last_seq_) wal_->Expedite();
+    urgent_ = false;
+    return;
+  }
   batch_ = wal_->Submit(std::move(batch_), batch_first_seq_, last_seq_, urgent_);
   batch_first_seq_ = last_seq_ + 1;
   urgent_ = false;

@@ -55,6 +55,14 @@ std::string WalWriter::Submit(std::string records, uint64_t first_seq, uint64_t 
   return spare;
 }
 
+void WalWriter::Expedite() {
+  {
+    std::lock_guard lock(mu_);
+    urgent_ = true;
+  }
+  cv_.notify_one();
+}
+
 Status WalWriter::status() const {
   std::lock_guard lock(mu_);
   return status_;

@@ -55,6 +55,9 @@ class WalWriter {
   // reuse for the next batch (keeps allocations out of the loop's steady state).
   std::string Submit(std::string records, uint64_t first_seq, uint64_t last_seq, bool urgent);
 
+  // Marks what is already queued urgent (a SyncPoint arrived after its hand-over).
+  void Expedite();
+
   uint64_t durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
   Status status() const;
   uint64_t fsyncs() const { return fsyncs_.load(std::memory_order_relaxed); }

@@ -342,3 +342,32 @@ TEST_CASE("group commit: many hand-overs share few fsyncs; unsynced changes beco
 
 }  // namespace
 }  // namespace blockhub::persistence
+
+namespace blockhub::persistence {
+namespace {
+
+using namespace testing;  // NOLINT
+
+TEST_CASE("a sync point is fsync'd without waiting out the commit interval") {
+  TempDir tmp;
+  auto config = TestConfig(tmp.path());
+  config.commit_interval = std::chrono::seconds(10);
+  ManualClock clock;
+  auto core = MakeCore();
+  auto opened = Persistence::Open(config, *core, clock);
+  REQUIRE(opened.has_value());
+  Persistence& p = **opened;
+  SUBCASE("sync point before the hand-over") {
+    RegisterRange(*core, 0, 5, clock.Now());
+  }
+  SUBCASE("sync point after a non-urgent hand-over") {
+    RegisterRange(*core, 0, 5, clock.Now());
+    p.Pump();
+  }
+  uint64_t seq = p.SyncPoint();
+  CHECK(seq == 5);
+  CHECK(PumpUntil(p, [&] { return p.durable_seq() >= seq; }, std::chrono::seconds(5)));
+}
+
+}  // namespace
+}  // namespace blockhub::persistence
