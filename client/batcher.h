@@ -1,6 +1,6 @@
 // Batcher: the client's pure flush policy for fire-and-forget registrations. Entries accumulate in
-// arrival order; a batch is due when it holds batch_size entries or when its oldest entry has waited
-// batch_timeout. No I/O, no threads, no clock of its own: callers pass `now` (tests use a
+// arrival order; a batch is due when it holds batch_size entries or when its oldest entry has
+// waited batch_timeout. No I/O, no threads, no clock of its own: callers pass `now` (tests use a
 // ManualClock).
 //
 // Owned by the Client (under its registration mutex); not thread-safe by itself.

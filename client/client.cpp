@@ -59,20 +59,21 @@ std::future<Result<T>> Submit(Client::Impl& impl, Body body, Convert convert) {
   if (Status s = Encode(msg, encoded); !s.ok()) return Ready<T>(std::move(s));
   auto promise = std::make_shared<std::promise<Result<T>>>();
   auto future = promise->get_future();
-  impl.Submit(std::move(encoded), [promise, convert = std::move(convert)](Result<std::string> reply) {
-    if (!reply) {
-      promise->set_value(reply.error());
-      return;
-    }
-    Result<Message> decoded = DecodeResponse(*reply, ResponseLimits());
-    if (!decoded) {
-      promise->set_value(MalformedError("undecodable reply: " + decoded.error().ToString()));
-    } else if (const auto* err = std::get_if<ErrorResponse>(&decoded->body)) {
-      promise->set_value(ErrorStatus(*decoded, *err));
-    } else {
-      promise->set_value(convert(*decoded));
-    }
-  });
+  impl.Submit(
+      std::move(encoded), [promise, convert = std::move(convert)](Result<std::string> reply) {
+        if (!reply) {
+          promise->set_value(reply.error());
+          return;
+        }
+        Result<Message> decoded = DecodeResponse(*reply, ResponseLimits());
+        if (!decoded) {
+          promise->set_value(MalformedError("undecodable reply: " + decoded.error().ToString()));
+        } else if (const auto* err = std::get_if<ErrorResponse>(&decoded->body)) {
+          promise->set_value(ErrorStatus(*decoded, *err));
+        } else {
+          promise->set_value(convert(*decoded));
+        }
+      });
   return future;
 }
 
@@ -98,8 +99,8 @@ Status CountMismatch(size_t got, size_t want) {
 Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   if (options.client_id == 0) options.client_id = RandomClientId();
   if (Status s = options.Validate(); !s.ok()) return s;
-  auto transport = MakeZmqTransport({options.query_addr, options.register_addr,
-                                     RoutingIdFor(options.client_id), options.hwm});
+  auto transport = MakeZmqTransport(
+      {options.query_addr, options.register_addr, RoutingIdFor(options.client_id), options.hwm});
   if (!transport) return transport.error();
   return ConnectWith(std::move(options), std::move(*transport));
 }
@@ -118,7 +119,9 @@ Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() = default;  // Impl's destructor closes
 
 Status Client::Close() { return impl_->Close(); }
-Status Client::Register(std::vector<BlockEntry> entries) { return impl_->Register(std::move(entries)); }
+Status Client::Register(std::vector<BlockEntry> entries) {
+  return impl_->Register(std::move(entries));
+}
 Status Client::Flush() { return impl_->Flush(); }
 uint64_t Client::client_id() const { return impl_->options().client_id; }
 ProtocolVersion Client::protocol() const { return impl_->options().protocol; }
@@ -132,15 +135,22 @@ std::future<Result<CanOffloadResult>> Client::CanOffloadAsync(Keys keys) {
       [owned = std::move(owned)](const Message& m) -> Result<CanOffloadResult> {
         const auto* r = std::get_if<CanOffloadResponse>(&m.body);
         if (r == nullptr) return UnexpectedReply(m, "CanOffloadResponse");
-        if (r->statuses.size() != owned.size()) return CountMismatch(r->statuses.size(), owned.size());
+        if (r->statuses.size() != owned.size())
+          return CountMismatch(r->statuses.size(), owned.size());
         CanOffloadResult out;
         out.statuses = r->statuses;
         out.lease_ttl_ms = r->lease_ttl_ms;
         for (size_t i = 0; i < owned.size(); ++i) {
           switch (r->statuses[i]) {
-            case OffloadStatus::kGranted: out.granted.push_back(owned[i]); break;
-            case OffloadStatus::kAlreadyStored: out.already_stored.push_back(owned[i]); break;
-            case OffloadStatus::kLeased: out.leased.push_back(owned[i]); break;
+            case OffloadStatus::kGranted:
+              out.granted.push_back(owned[i]);
+              break;
+            case OffloadStatus::kAlreadyStored:
+              out.already_stored.push_back(owned[i]);
+              break;
+            case OffloadStatus::kLeased:
+              out.leased.push_back(owned[i]);
+              break;
           }
         }
         return out;
@@ -171,16 +181,19 @@ std::future<Result<std::vector<BlockEntry>>> Client::MatchAsync(Keys keys, Match
 }
 
 std::future<Result<uint64_t>> Client::RemoveAsync(Keys keys) {
-  return Submit<uint64_t>(*impl_, blockhub::Remove{Views(keys)}, CountOf<RemoveResponse>("RemoveResponse"));
+  return Submit<uint64_t>(*impl_, blockhub::Remove{Views(keys)},
+                          CountOf<RemoveResponse>("RemoveResponse"));
 }
 
 std::future<Result<uint64_t>> Client::TouchAsync(Keys keys) {
-  return Submit<uint64_t>(*impl_, blockhub::Touch{Views(keys)}, CountOf<TouchResponse>("TouchResponse"));
+  return Submit<uint64_t>(*impl_, blockhub::Touch{Views(keys)},
+                          CountOf<TouchResponse>("TouchResponse"));
 }
 
 std::future<Result<uint64_t>> Client::ReleaseAsync(Keys keys) {
   if (Status s = NeedsV2(impl_->options(), "Release"); !s.ok()) return Ready<uint64_t>(s);
-  return Submit<uint64_t>(*impl_, blockhub::Release{Views(keys)}, CountOf<ReleaseResponse>("ReleaseResponse"));
+  return Submit<uint64_t>(*impl_, blockhub::Release{Views(keys)},
+                          CountOf<ReleaseResponse>("ReleaseResponse"));
 }
 
 std::future<Result<std::vector<RegisterStatus>>> Client::RegisterSyncAsync(
@@ -214,22 +227,23 @@ std::future<Result<HelloResult>> Client::HelloAsync(std::string_view client_name
                                                     std::string_view client_metadata) {
   if (Status s = NeedsV2(impl_->options(), "Hello"); !s.ok()) return Ready<HelloResult>(s);
   if (client_name.empty()) client_name = impl_->options().ns;
-  return Submit<HelloResult>(
-      *impl_, blockhub::Hello{client_name, client_metadata}, [](const Message& m) -> Result<HelloResult> {
-        const auto* r = std::get_if<HelloResponse>(&m.body);
-        if (r == nullptr) return UnexpectedReply(m, "HelloResponse");
-        return HelloResult{r->lease_ttl_ms, r->key_format, r->max_batch_keys, r->capacity,
-                           r->hub_version};
-      });
+  return Submit<HelloResult>(*impl_, blockhub::Hello{client_name, client_metadata},
+                             [](const Message& m) -> Result<HelloResult> {
+                               const auto* r = std::get_if<HelloResponse>(&m.body);
+                               if (r == nullptr) return UnexpectedReply(m, "HelloResponse");
+                               return HelloResult{r->lease_ttl_ms, r->key_format, r->max_batch_keys,
+                                                  r->capacity, r->hub_version};
+                             });
 }
 
 std::future<Result<StatsResult>> Client::StatsAsync() {
   if (Status s = NeedsV2(impl_->options(), "Stats"); !s.ok()) return Ready<StatsResult>(s);
-  return Submit<StatsResult>(*impl_, blockhub::Stats{}, [](const Message& m) -> Result<StatsResult> {
-    const auto* r = std::get_if<StatsResponse>(&m.body);
-    if (r == nullptr) return UnexpectedReply(m, "StatsResponse");
-    return r->counters;
-  });
+  return Submit<StatsResult>(*impl_, blockhub::Stats{},
+                             [](const Message& m) -> Result<StatsResult> {
+                               const auto* r = std::get_if<StatsResponse>(&m.body);
+                               if (r == nullptr) return UnexpectedReply(m, "StatsResponse");
+                               return r->counters;
+                             });
 }
 
 }  // namespace blockhub

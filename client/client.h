@@ -1,4 +1,5 @@
-// Client: the worker library's handle on one blockhub hub (PROTOCOL.md), for both protocol versions.
+// Client: the worker library's handle on one blockhub hub (PROTOCOL.md), for both protocol
+// versions.
 //
 // One Client = one query connection (DEALER) + one registration connection (PUSH), owned by a
 // private I/O thread: callers never touch a socket. Every call may come from any thread.
@@ -16,7 +17,8 @@
 //   - v2 replies carry the hub's epoch; a change (hub restart) increments epoch_changes and calls
 //     ClientOptions::on_epoch_change.
 //   - Protocol 1 (a Dynamo hub): RegisterSync, Renew, Release, Hello and Stats fail with
-//     InvalidArgument; Match in leading-run mode is emulated (a mode-0 Match, cut at the first miss).
+//     InvalidArgument; Match in leading-run mode is emulated (a mode-0 Match, cut at the first
+//     miss).
 //
 // Close() (or the destructor) flushes pending registrations, bounded by request_timeout, and
 // reports what it could not hand to the transport. Move-only resource; not copyable.
@@ -40,11 +42,11 @@
 namespace blockhub {
 
 struct CanOffloadResult {
-  std::vector<OffloadStatus> statuses;     // per requested key, in request order
-  std::vector<std::string> granted;        // keys this client now holds a lease on
+  std::vector<OffloadStatus> statuses;  // per requested key, in request order
+  std::vector<std::string> granted;     // keys this client now holds a lease on
   std::vector<std::string> already_stored;
-  std::vector<std::string> leased;         // keys another owner is uploading
-  uint32_t lease_ttl_ms = 0;               // v2 only (0 in v1)
+  std::vector<std::string> leased;  // keys another owner is uploading
+  uint32_t lease_ttl_ms = 0;        // v2 only (0 in v1)
 };
 
 struct HelloResult {
@@ -92,10 +94,12 @@ class Client {
   Status Close();
 
   std::future<Result<CanOffloadResult>> CanOffloadAsync(Keys keys);
-  std::future<Result<std::vector<BlockEntry>>> MatchAsync(Keys keys, MatchMode mode = MatchMode::kAll);
+  std::future<Result<std::vector<BlockEntry>>> MatchAsync(Keys keys,
+                                                          MatchMode mode = MatchMode::kAll);
   std::future<Result<uint64_t>> RemoveAsync(Keys keys);
   std::future<Result<uint64_t>> TouchAsync(Keys keys);
-  std::future<Result<std::vector<RegisterStatus>>> RegisterSyncAsync(std::span<const BlockEntry> entries);
+  std::future<Result<std::vector<RegisterStatus>>> RegisterSyncAsync(
+      std::span<const BlockEntry> entries);
   std::future<Result<std::vector<RenewStatus>>> RenewAsync(Keys keys);
   std::future<Result<uint64_t>> ReleaseAsync(Keys keys);
   std::future<Result<HelloResult>> HelloAsync(std::string_view client_name,

@@ -36,7 +36,9 @@ Client::Impl::Impl(ClientOptions options, std::unique_ptr<Transport> transport)
 
 Client::Impl::~Impl() { (void)Close(); }
 
-void Client::Impl::Start() { io_thread_ = std::thread([this] { Loop(); }); }
+void Client::Impl::Start() {
+  io_thread_ = std::thread([this] { Loop(); });
+}
 
 ClientCounters Client::Impl::counters() const {
   ClientCounters c;
@@ -76,8 +78,9 @@ Status Client::Impl::Register(std::vector<BlockEntry> entries) {
   for (const auto& e : entries) {
     if (e.key.empty() || e.key.size() > 0xffff || e.value.size() > 0xffff ||
         e.metadata.size() > 0xffff) {
-      return InvalidArgumentError("Register: a key must be 1..65535 bytes, a value and metadata "
-                                  "at most 65535 bytes");
+      return InvalidArgumentError(
+          "Register: a key must be 1..65535 bytes, a value and metadata "
+          "at most 65535 bytes");
     }
   }
   bool wake = false;
@@ -91,11 +94,11 @@ Status Client::Impl::Register(std::vector<BlockEntry> entries) {
         transport_->Wake();
         if (reg_cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
             batcher_.pending() + outbound_entries_ >= options_.max_pending_registrations) {
-          return UnavailableError(
-              "Register: registration queue full for " +
-              std::to_string(options_.request_timeout.count()) + " ms (hub not draining); " +
-              std::to_string(accepted) + " of " + std::to_string(entries.size()) +
-              " entries accepted, the rest were not");
+          return UnavailableError("Register: registration queue full for " +
+                                  std::to_string(options_.request_timeout.count()) +
+                                  " ms (hub not draining); " + std::to_string(accepted) + " of " +
+                                  std::to_string(entries.size()) +
+                                  " entries accepted, the rest were not");
         }
       }
       if (reg_closed_) return UnavailableError("Register: the client is closed");
@@ -115,7 +118,8 @@ Status Client::Impl::Flush() {
   flush_target_ = std::max(flush_target_, target);
   transport_->Wake();
   const TimePoint deadline = clock_.Now() + options_.request_timeout;
-  bool done = reg_cv_.wait_until(lock, deadline, [&] { return sent_total_ >= target || reg_closed_; });
+  bool done =
+      reg_cv_.wait_until(lock, deadline, [&] { return sent_total_ >= target || reg_closed_; });
   if (sent_total_ >= target) return Status::Ok();
   if (!done) {
     return TimeoutError("Flush: " + std::to_string(target - sent_total_) +
@@ -287,7 +291,8 @@ Duration Client::Impl::NextWait(TimePoint now) {
   {
     std::lock_guard lock(reg_mu_);
     if (auto d = batcher_.NextDeadline()) until = std::min(until, *d);
-    if (!batcher_.empty() && (batcher_.Due(now) || flush_target_ > queued_total_ - batcher_.pending())) {
+    if (!batcher_.empty() &&
+        (batcher_.Due(now) || flush_target_ > queued_total_ - batcher_.pending())) {
       until = now;
     }
   }

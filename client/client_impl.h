@@ -99,7 +99,8 @@ class Client::Impl {
   uint32_t next_id_ = 1;
   uint64_t next_seq_ = 1;
   std::unordered_map<uint32_t, InFlight> in_flight_;
-  std::priority_queue<DeadlineItem, std::vector<DeadlineItem>, std::greater<DeadlineItem>> deadlines_;
+  std::priority_queue<DeadlineItem, std::vector<DeadlineItem>, std::greater<DeadlineItem>>
+      deadlines_;
   uint64_t epoch_ = 0;
 
   // Registrations, shared under reg_mu_.

@@ -90,10 +90,10 @@ Status ClientOptions::Validate() const {
 
 Result<ClientOptions> ClientOptions::FromEnv() {
   ClientOptions o;
-  for (auto [name, field] : {std::pair<const char*, std::string*>{"DYN_REGISTRY_CLIENT_QUERY_ADDR",
-                                                                  &o.query_addr},
-                             {"DYN_REGISTRY_CLIENT_REGISTER_ADDR", &o.register_addr},
-                             {"DYN_REGISTRY_CLIENT_NAMESPACE", &o.ns}}) {
+  for (auto [name, field] :
+       {std::pair<const char*, std::string*>{"DYN_REGISTRY_CLIENT_QUERY_ADDR", &o.query_addr},
+        {"DYN_REGISTRY_CLIENT_REGISTER_ADDR", &o.register_addr},
+        {"DYN_REGISTRY_CLIENT_NAMESPACE", &o.ns}}) {
     if (Status s = ApplyString(name, *field); !s.ok()) return s;
   }
   auto batch = EnvU64("DYN_REGISTRY_CLIENT_BATCH_SIZE", 1, 1u << 20);
@@ -103,8 +103,8 @@ Result<ClientOptions> ClientOptions::FromEnv() {
       !s.ok()) {
     return s;
   }
-  if (Status s = ApplyMillis("DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS", 1, 86'400'000,
-                             o.request_timeout);
+  if (Status s =
+          ApplyMillis("DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS", 1, 86'400'000, o.request_timeout);
       !s.ok()) {
     return s;
   }

@@ -10,7 +10,8 @@
 //   DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS  5000                    deadline of every request
 //   DYN_REGISTRY_CLIENT_ID                  random per process      lease owner (u64 or any text)
 //   DYN_REGISTRY_CLIENT_PROTOCOL            2                       1 = talk to a Dynamo hub
-//   DYN_REGISTRY_CLIENT_HWM                 10000                   ZeroMQ send/receive high-water mark
+//   DYN_REGISTRY_CLIENT_HWM                 10000                   ZeroMQ send/receive high-water
+//   mark
 //
 // Plain value type; thread-compatible. FromEnv reads the process environment: call it at start-up.
 #pragma once
@@ -38,8 +39,8 @@ struct ClientOptions {
   std::chrono::milliseconds batch_timeout{10};
   std::chrono::milliseconds request_timeout{5000};
   // The lease owner. 0 = pick a random id when the client is created. The ZeroMQ routing id is
-  // derived from it (RoutingIdFor), so a worker that reconnects with the same id keeps its leases in
-  // both protocol versions.
+  // derived from it (RoutingIdFor), so a worker that reconnects with the same id keeps its leases
+  // in both protocol versions.
   uint64_t client_id = 0;
   ProtocolVersion protocol = ProtocolVersion::kV2;
   // ZeroMQ high-water mark of the DEALER and PUSH sockets, in frames.
@@ -71,17 +72,50 @@ class ClientOptionsBuilder {
   ClientOptionsBuilder() = default;
   explicit ClientOptionsBuilder(ClientOptions base) : o_(std::move(base)) {}
 
-  ClientOptionsBuilder& query_addr(std::string v) { o_.query_addr = std::move(v); return *this; }
-  ClientOptionsBuilder& register_addr(std::string v) { o_.register_addr = std::move(v); return *this; }
-  ClientOptionsBuilder& ns(std::string v) { o_.ns = std::move(v); return *this; }
-  ClientOptionsBuilder& batch_size(uint32_t v) { o_.batch_size = v; return *this; }
-  ClientOptionsBuilder& batch_timeout(std::chrono::milliseconds v) { o_.batch_timeout = v; return *this; }
-  ClientOptionsBuilder& request_timeout(std::chrono::milliseconds v) { o_.request_timeout = v; return *this; }
-  ClientOptionsBuilder& client_id(uint64_t v) { o_.client_id = v; return *this; }
-  ClientOptionsBuilder& protocol(ProtocolVersion v) { o_.protocol = v; return *this; }
-  ClientOptionsBuilder& hwm(int v) { o_.hwm = v; return *this; }
-  ClientOptionsBuilder& max_pending_registrations(size_t v) { o_.max_pending_registrations = v; return *this; }
-  ClientOptionsBuilder& on_epoch_change(EpochChangeCallback v) { o_.on_epoch_change = std::move(v); return *this; }
+  ClientOptionsBuilder& query_addr(std::string v) {
+    o_.query_addr = std::move(v);
+    return *this;
+  }
+  ClientOptionsBuilder& register_addr(std::string v) {
+    o_.register_addr = std::move(v);
+    return *this;
+  }
+  ClientOptionsBuilder& ns(std::string v) {
+    o_.ns = std::move(v);
+    return *this;
+  }
+  ClientOptionsBuilder& batch_size(uint32_t v) {
+    o_.batch_size = v;
+    return *this;
+  }
+  ClientOptionsBuilder& batch_timeout(std::chrono::milliseconds v) {
+    o_.batch_timeout = v;
+    return *this;
+  }
+  ClientOptionsBuilder& request_timeout(std::chrono::milliseconds v) {
+    o_.request_timeout = v;
+    return *this;
+  }
+  ClientOptionsBuilder& client_id(uint64_t v) {
+    o_.client_id = v;
+    return *this;
+  }
+  ClientOptionsBuilder& protocol(ProtocolVersion v) {
+    o_.protocol = v;
+    return *this;
+  }
+  ClientOptionsBuilder& hwm(int v) {
+    o_.hwm = v;
+    return *this;
+  }
+  ClientOptionsBuilder& max_pending_registrations(size_t v) {
+    o_.max_pending_registrations = v;
+    return *this;
+  }
+  ClientOptionsBuilder& on_epoch_change(EpochChangeCallback v) {
+    o_.on_epoch_change = std::move(v);
+    return *this;
+  }
 
   // The options, or the first invalid field.
   Result<ClientOptions> Build() const;

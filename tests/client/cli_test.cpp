@@ -1,8 +1,8 @@
 // The `blockhub` CLI and the README client example, run as processes: help, usage errors, decode of
 // golden frames, and every subcommand against a real blockhubd with --json output parsed.
-#include <boost/json/src.hpp>  // header-only Boost.JSON, compiled into this file only
 #include <doctest/doctest.h>
 
+#include <boost/json/src.hpp>  // header-only Boost.JSON, compiled into this file only
 #include <string>
 #include <vector>
 
@@ -36,15 +36,15 @@ json::object Json(const ProcessResult& r) {
 TEST_CASE("cli: --help explains every option and subcommand") {
   auto r = Cli({"--help"});
   CHECK(r.exit_code == 0);
-  for (const char* word : {"--query-addr", "--register-addr", "--timeout-ms", "--client-id",
-                           "--protocol", "--key-format", "--json", "DYN_REGISTRY_CLIENT_QUERY_ADDR",
-                           "can-offload", "register", "match", "remove", "touch", "renew",
-                           "release", "hello", "stats", "decode", "Exit codes"}) {
+  for (const char* word :
+       {"--query-addr", "--register-addr", "--timeout-ms", "--client-id", "--protocol",
+        "--key-format", "--json", "DYN_REGISTRY_CLIENT_QUERY_ADDR", "can-offload", "register",
+        "match", "remove", "touch", "renew", "release", "hello", "stats", "decode", "Exit codes"}) {
     CAPTURE(word);
     CHECK(r.out.find(word) != std::string::npos);
   }
-  for (const char* sub : {"can-offload", "register", "match", "remove", "touch", "renew",
-                          "release", "hello", "stats", "decode"}) {
+  for (const char* sub : {"can-offload", "register", "match", "remove", "touch", "renew", "release",
+                          "hello", "stats", "decode"}) {
     CAPTURE(sub);
     auto s = Cli({sub, "--help"});
     CHECK(s.exit_code == 0);
@@ -74,8 +74,9 @@ TEST_CASE("cli: decode golden frames, with and without a request id") {
   std::string text(o.at("rendered").as_string());
   CHECK(text.find("AlreadyStored") < text.find("Granted"));
 
-  auto reg = Cli({"--key-format", "u64", "decode",
-                  "01 01 01 00 00 00 08 00 01 00 00 00 00 00 00 00 08 00 64 00 00 00 00 00 00 00 00 00"});
+  auto reg =
+      Cli({"--key-format", "u64", "decode",
+           "01 01 01 00 00 00 08 00 01 00 00 00 00 00 00 00 08 00 64 00 00 00 00 00 00 00 00 00"});
   REQUIRE(reg.exit_code == 0);
   CHECK(reg.out.find("request id") == std::string::npos);  // a bare message
   CHECK(reg.out.find("Register") != std::string::npos);
@@ -85,8 +86,8 @@ TEST_CASE("cli: decode golden frames, with and without a request id") {
   auto err = Cli({"decode", "010a03006261 64"});  // ErrorResponse "bad", split hex
   REQUIRE(err.exit_code == 0);
   CHECK(err.out.find("bad") != std::string::npos);
-  CHECK(Cli({"decode", "0102"}).exit_code == 1);   // not a valid frame
-  CHECK(Cli({"decode", "zz"}).exit_code == 2);     // not hex
+  CHECK(Cli({"decode", "0102"}).exit_code == 1);  // not a valid frame
+  CHECK(Cli({"decode", "zz"}).exit_code == 2);    // not hex
 }
 
 TEST_CASE("cli: every subcommand against a real hub (--json)") {
@@ -95,9 +96,11 @@ TEST_CASE("cli: every subcommand against a real hub (--json)") {
   auto started = HubProcess::Start(ho);
   REQUIRE_MESSAGE(started.has_value(), started.error().ToString());
   HubProcess& hub = *started;
-  std::vector<std::string> conn = {"--query-addr", hub.query_endpoint(), "--register-addr",
-                                   hub.register_endpoint(), "--key-format", "u64", "--json",
-                                   "--client-id", "worker-1"};
+  std::vector<std::string> conn = {"--query-addr",    hub.query_endpoint(),
+                                   "--register-addr", hub.register_endpoint(),
+                                   "--key-format",    "u64",
+                                   "--json",          "--client-id",
+                                   "worker-1"};
   auto run = [&](std::vector<std::string> args) {
     args.insert(args.begin(), conn.begin(), conn.end());
     auto r = Cli(args);
@@ -128,8 +131,8 @@ TEST_CASE("cli: every subcommand against a real hub (--json)") {
   CHECK(run({"stats"}).at("counters").as_object().size() > 0);
 
   // Human output too.
-  std::vector<std::string> human = {"--query-addr", hub.query_endpoint(), "--key-format", "u64",
-                                    "can-offload", "7"};
+  std::vector<std::string> human = {"--query-addr", hub.query_endpoint(), "--key-format",
+                                    "u64",          "can-offload",        "7"};
   auto text = Cli(human);
   CHECK(text.exit_code == 0);
   CHECK(text.out.find("granted") != std::string::npos);

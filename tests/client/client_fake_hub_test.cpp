@@ -36,7 +36,9 @@ std::unique_ptr<Client> ConnectOrDie(ClientOptions o) {
   return std::move(*c);
 }
 
-Message V2(uint64_t epoch, Body body) { return Message{ProtocolVersion::kV2, 0, epoch, std::move(body)}; }
+Message V2(uint64_t epoch, Body body) {
+  return Message{ProtocolVersion::kV2, 0, epoch, std::move(body)};
+}
 
 Message DecodeQuery(const FakeRequest& r) {
   auto m = DecodeRequest(r.message, DecodeLimits{}, Channel::kQuery);
@@ -142,7 +144,7 @@ TEST_CASE("client: hub errors and unexpected replies become Status") {
   auto reqs = hub.WaitRequests(3, kWait);
   REQUIRE(reqs.size() == 3);
   hub.Reply(reqs[0], V2(1, ErrorResponse{StatusCode::kCapacity, "too many leases"}));
-  hub.Reply(reqs[1], V2(1, TouchResponse{1}));  // wrong type
+  hub.Reply(reqs[1], V2(1, TouchResponse{1}));      // wrong type
   hub.Reply(reqs[2], std::string("\x02\x04\x01"));  // truncated
   auto r1 = f1.get();
   REQUIRE_FALSE(r1.has_value());
@@ -163,9 +165,10 @@ TEST_CASE("client: CanOffload splits keys into granted / already stored / leased
   auto f = client->CanOffloadAsync(keys);
   auto reqs = hub.WaitRequests(1, kWait);
   REQUIRE(reqs.size() == 1);
-  hub.Reply(reqs[0], V2(1, CanOffloadResponse{30000, {OffloadStatus::kGranted, OffloadStatus::kLeased,
-                                                      OffloadStatus::kAlreadyStored,
-                                                      OffloadStatus::kGranted}}));
+  hub.Reply(reqs[0],
+            V2(1, CanOffloadResponse{30000,
+                                     {OffloadStatus::kGranted, OffloadStatus::kLeased,
+                                      OffloadStatus::kAlreadyStored, OffloadStatus::kGranted}}));
   auto r = f.get();
   REQUIRE(r.has_value());
   CHECK(r->granted == std::vector<std::string>{"a", "d"});
@@ -180,7 +183,9 @@ TEST_CASE("client: Register batches by size, Flush sends a partial batch") {
   o.batch_size = 3;
   o.batch_timeout = milliseconds(60'000);  // only size or Flush can send
   auto client = ConnectOrDie(std::move(o));
-  REQUIRE(client->Register({{"k1", "v1", ""}, {"k2", "v2", ""}, {"k3", "v3", "m3"}, {"k4", "v4", ""}}).ok());
+  REQUIRE(
+      client->Register({{"k1", "v1", ""}, {"k2", "v2", ""}, {"k3", "v3", "m3"}, {"k4", "v4", ""}})
+          .ok());
   auto frames = hub.WaitRegistrations(1, kWait);
   REQUIRE(frames.size() == 1);
   auto m = DecodeRequest(frames[0], DecodeLimits{}, Channel::kRegistration);
@@ -282,8 +287,8 @@ TEST_CASE("client: protocol 1 refuses v2-only operations and emulates a leading-
   Message m = DecodeQuery(reqs[0]);
   CHECK(m.version == ProtocolVersion::kV1);
   // "b" is missing: the v1 reply skips it; the emulation must stop before "c".
-  hub.Reply(reqs[0], Message{ProtocolVersion::kV1, 0, 0,
-                             MatchResponse{{{"a", "va", ""}, {"c", "vc", ""}}}});
+  hub.Reply(reqs[0],
+            Message{ProtocolVersion::kV1, 0, 0, MatchResponse{{{"a", "va", ""}, {"c", "vc", ""}}}});
   auto r = f.get();
   REQUIRE(r.has_value());
   REQUIRE(r->size() == 1);

@@ -83,9 +83,9 @@ TEST_CASE("client+hub: every v2 operation") {
   CHECK(b->Match(Keys{"kb", "ka"}, MatchMode::kLeadingRun)->empty());
   CHECK(b->Match(Keys{"ka", "kb"}, MatchMode::kLeadingRun)->size() == 1);
 
-  CHECK(*a->Renew(Keys{"kb", "ka", "kz"}) ==
-        std::vector<RenewStatus>{RenewStatus::kRenewed, RenewStatus::kAlreadyStored,
-                                 RenewStatus::kNotHeld});
+  CHECK(*a->Renew(Keys{"kb", "ka", "kz"}) == std::vector<RenewStatus>{RenewStatus::kRenewed,
+                                                                      RenewStatus::kAlreadyStored,
+                                                                      RenewStatus::kNotHeld});
   CHECK(*b->Release(Keys{"kb"}) == 0);  // not b's lease
   CHECK(*a->Release(Keys{"kb"}) == 1);
   CHECK(b->CanOffload(Keys{"kb"})->granted == Keys{"kb"});

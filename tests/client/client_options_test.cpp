@@ -10,12 +10,15 @@
 namespace blockhub {
 namespace {
 
-const std::vector<std::string> kVars = {
-    "DYN_REGISTRY_CLIENT_QUERY_ADDR",       "DYN_REGISTRY_CLIENT_REGISTER_ADDR",
-    "DYN_REGISTRY_CLIENT_NAMESPACE",        "DYN_REGISTRY_CLIENT_BATCH_SIZE",
-    "DYN_REGISTRY_CLIENT_BATCH_TIMEOUT_MS", "DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS",
-    "DYN_REGISTRY_CLIENT_ID",               "DYN_REGISTRY_CLIENT_PROTOCOL",
-    "DYN_REGISTRY_CLIENT_HWM"};
+const std::vector<std::string> kVars = {"DYN_REGISTRY_CLIENT_QUERY_ADDR",
+                                        "DYN_REGISTRY_CLIENT_REGISTER_ADDR",
+                                        "DYN_REGISTRY_CLIENT_NAMESPACE",
+                                        "DYN_REGISTRY_CLIENT_BATCH_SIZE",
+                                        "DYN_REGISTRY_CLIENT_BATCH_TIMEOUT_MS",
+                                        "DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS",
+                                        "DYN_REGISTRY_CLIENT_ID",
+                                        "DYN_REGISTRY_CLIENT_PROTOCOL",
+                                        "DYN_REGISTRY_CLIENT_HWM"};
 
 // Clears every client variable on entry and exit (tests in one binary run on one thread).
 struct CleanEnv {
@@ -112,7 +115,8 @@ TEST_CASE("client options: the builder validates") {
   CHECK(ok->batch_size == 8);
   CHECK(ok->hwm == 100);
   CHECK_FALSE(ClientOptionsBuilder().batch_size(0).Build().has_value());
-  CHECK_FALSE(ClientOptionsBuilder().request_timeout(std::chrono::milliseconds(0)).Build().has_value());
+  CHECK_FALSE(
+      ClientOptionsBuilder().request_timeout(std::chrono::milliseconds(0)).Build().has_value());
   CHECK_FALSE(ClientOptionsBuilder().query_addr("").Build().has_value());
 }
 

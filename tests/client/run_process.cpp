@@ -13,7 +13,8 @@ extern char** environ;
 namespace blockhub::testing {
 namespace {
 
-std::vector<std::string> ChildEnvironment(const std::vector<std::pair<std::string, std::string>>& env) {
+std::vector<std::string> ChildEnvironment(
+    const std::vector<std::pair<std::string, std::string>>& env) {
   std::vector<std::string> out;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string_view kv(*e);

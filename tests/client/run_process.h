@@ -20,8 +20,9 @@ struct ProcessResult {
 
 // `env` entries are added to (or replace in) the child's environment; every other DYN_REGISTRY_*
 // variable of the test process is removed first.
-Result<ProcessResult> RunProcess(const std::string& path, const std::vector<std::string>& args,
-                                 const std::vector<std::pair<std::string, std::string>>& env = {},
-                                 std::chrono::milliseconds timeout = std::chrono::milliseconds(20'000));
+Result<ProcessResult> RunProcess(
+    const std::string& path, const std::vector<std::string>& args,
+    const std::vector<std::pair<std::string, std::string>>& env = {},
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(20'000));
 
 }  // namespace blockhub::testing

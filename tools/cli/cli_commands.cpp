@@ -18,12 +18,9 @@ int ExitCodeFor(const Status& s) {
 }
 
 json::object EntryJson(const CommonSettings& s, const BlockEntry& e) {
-  return {{"key", FormatKey(s.key_format, e.key)},
-          {"key_hex", ToHex(e.key)},
-          {"value", RenderValue(e.value)},
-          {"value_hex", ToHex(e.value)},
-          {"metadata", RenderMetadata(e.metadata)},
-          {"metadata_hex", ToHex(e.metadata)}};
+  return {{"key", FormatKey(s.key_format, e.key)},  {"key_hex", ToHex(e.key)},
+          {"value", RenderValue(e.value)},          {"value_hex", ToHex(e.value)},
+          {"metadata", RenderMetadata(e.metadata)}, {"metadata_hex", ToHex(e.metadata)}};
 }
 
 int PrintCanOffload(const CommonSettings& s, const std::vector<std::string>& keys,
@@ -35,10 +32,14 @@ int PrintCanOffload(const CommonSettings& s, const std::vector<std::string>& key
                                       {"status", OffloadStatusName(r.statuses[i])}});
     }
     for (const auto& k : r.granted) granted.push_back(json::string(FormatKey(s.key_format, k)));
-    for (const auto& k : r.already_stored) stored.push_back(json::string(FormatKey(s.key_format, k)));
+    for (const auto& k : r.already_stored)
+      stored.push_back(json::string(FormatKey(s.key_format, k)));
     for (const auto& k : r.leased) leased.push_back(json::string(FormatKey(s.key_format, k)));
-    PrintJson(json::object{{"statuses", statuses}, {"granted", granted}, {"already_stored", stored},
-                           {"leased", leased}, {"lease_ttl_ms", r.lease_ttl_ms}});
+    PrintJson(json::object{{"statuses", statuses},
+                           {"granted", granted},
+                           {"already_stored", stored},
+                           {"leased", leased},
+                           {"lease_ttl_ms", r.lease_ttl_ms}});
     return kExitOk;
   }
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -82,8 +83,8 @@ int PrintStatuses(const CommonSettings& s, const std::vector<std::string>& keys,
   if (s.json) {
     json::array arr;
     for (size_t i = 0; i < keys.size(); ++i) {
-      arr.push_back(json::object{{"key", FormatKey(s.key_format, keys[i])},
-                                 {"status", name(statuses[i])}});
+      arr.push_back(
+          json::object{{"key", FormatKey(s.key_format, keys[i])}, {"status", name(statuses[i])}});
     }
     PrintJson(json::object{{"statuses", arr}});
     return kExitOk;
@@ -106,8 +107,8 @@ int Finish(const CommonSettings& s, Client& client, int code) {
 
 }  // namespace
 
-int RunKeyCommand(const CommonSettings& s, KeyCommand cmd, const std::vector<std::string>& key_texts,
-                  bool prefix) {
+int RunKeyCommand(const CommonSettings& s, KeyCommand cmd,
+                  const std::vector<std::string>& key_texts, bool prefix) {
   auto keys = ParseKeys(s.key_format, key_texts);
   if (!keys) return ReportError(s, keys.error(), kExitUsage);
   auto client = Open(s);
@@ -183,9 +184,12 @@ int RunHello(const CommonSettings& s, const std::string& name, const std::string
   if (!r) return Finish(s, **client, ReportError(s, r.error(), ExitCodeFor(r.error())));
   std::string format(KeyFormatName(static_cast<KeyFormat>(r->key_format)));
   if (s.json) {
-    PrintJson(json::object{{"hub_version", r->hub_version}, {"key_format", format},
-                           {"lease_ttl_ms", r->lease_ttl_ms}, {"max_batch_keys", r->max_batch_keys},
-                           {"capacity", r->capacity}, {"client_id", (*client)->client_id()}});
+    PrintJson(json::object{{"hub_version", r->hub_version},
+                           {"key_format", format},
+                           {"lease_ttl_ms", r->lease_ttl_ms},
+                           {"max_batch_keys", r->max_batch_keys},
+                           {"capacity", r->capacity},
+                           {"client_id", (*client)->client_id()}});
   } else {
     std::printf("hub %s\nkey format %s\nlease ttl %u ms\nmax batch keys %u\ncapacity %llu\n",
                 r->hub_version.c_str(), format.c_str(), r->lease_ttl_ms, r->max_batch_keys,
@@ -220,7 +224,8 @@ int RunDecode(const CommonSettings& s, const std::vector<std::string>& hex_parts
   }
   if (hex.starts_with("0x")) hex.erase(0, 2);
   std::string bytes;
-  if (!FromHex(hex, bytes)) return ReportError(s, InvalidArgumentError("'" + hex + "' is not hex"), kExitUsage);
+  if (!FromHex(hex, bytes))
+    return ReportError(s, InvalidArgumentError("'" + hex + "' is not hex"), kExitUsage);
   auto decoded = DecodeFrame(bytes);
   if (!decoded) return ReportError(s, decoded.error(), kExitHubError);
   const Message& m = decoded->message;
@@ -230,7 +235,8 @@ int RunDecode(const CommonSettings& s, const std::vector<std::string>& hex_parts
                    {"type", MessageTypeName(TypeOf(m.body))},
                    {"type_code", static_cast<int>(TypeOf(m.body))},
                    {"rendered", text}};
-    o["request_id"] = decoded->request_id ? json::value(*decoded->request_id) : json::value(nullptr);
+    o["request_id"] =
+        decoded->request_id ? json::value(*decoded->request_id) : json::value(nullptr);
     PrintJson(o);
   } else {
     if (decoded->request_id) std::printf("request id %u\n", *decoded->request_id);

@@ -12,8 +12,8 @@ namespace blockhub::cli {
 
 enum class KeyCommand { kCanOffload, kMatch, kRemove, kTouch, kRenew, kRelease };
 
-int RunKeyCommand(const CommonSettings& s, KeyCommand cmd, const std::vector<std::string>& key_texts,
-                  bool prefix);
+int RunKeyCommand(const CommonSettings& s, KeyCommand cmd,
+                  const std::vector<std::string>& key_texts, bool prefix);
 int RunRegister(const CommonSettings& s, const std::vector<std::string>& entry_texts);
 int RunHello(const CommonSettings& s, const std::string& name, const std::string& metadata);
 int RunStats(const CommonSettings& s);

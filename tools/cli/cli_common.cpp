@@ -1,7 +1,6 @@
 #include "tools/cli/cli_common.h"
 
 #include <boost/json/src.hpp>  // Boost.JSON, header-only: compiled into this one file
-
 #include <cstdio>
 #include <iostream>
 
@@ -47,7 +46,8 @@ Result<BlockEntry> ParseEntryArg(KeyFormat f, std::string_view text) {
   std::string_view rest = text.substr(eq + 1);
   size_t eq2 = rest.find('=');
   auto key = ParseKeyText(f, text.substr(0, eq));
-  if (!key) return InvalidArgumentError("entry '" + std::string(text) + "': " + key.error().message());
+  if (!key)
+    return InvalidArgumentError("entry '" + std::string(text) + "': " + key.error().message());
   auto value = ParseBytesArg(rest.substr(0, eq2));
   if (!value) return value.error();
   std::string metadata;
@@ -71,27 +71,36 @@ int ReportError(const CommonSettings& s, const Status& error, int exit_code) {
 
 std::string_view OffloadStatusName(OffloadStatus s) {
   switch (s) {
-    case OffloadStatus::kGranted: return "granted";
-    case OffloadStatus::kAlreadyStored: return "already_stored";
-    case OffloadStatus::kLeased: return "leased";
+    case OffloadStatus::kGranted:
+      return "granted";
+    case OffloadStatus::kAlreadyStored:
+      return "already_stored";
+    case OffloadStatus::kLeased:
+      return "leased";
   }
   return "unknown";
 }
 
 std::string_view RegisterStatusName(RegisterStatus s) {
   switch (s) {
-    case RegisterStatus::kStored: return "stored";
-    case RegisterStatus::kAlreadyStored: return "already_stored";
-    case RegisterStatus::kRejected: return "rejected";
+    case RegisterStatus::kStored:
+      return "stored";
+    case RegisterStatus::kAlreadyStored:
+      return "already_stored";
+    case RegisterStatus::kRejected:
+      return "rejected";
   }
   return "unknown";
 }
 
 std::string_view RenewStatusName(RenewStatus s) {
   switch (s) {
-    case RenewStatus::kRenewed: return "renewed";
-    case RenewStatus::kNotHeld: return "not_held";
-    case RenewStatus::kAlreadyStored: return "already_stored";
+    case RenewStatus::kRenewed:
+      return "renewed";
+    case RenewStatus::kNotHeld:
+      return "not_held";
+    case RenewStatus::kAlreadyStored:
+      return "already_stored";
   }
   return "unknown";
 }

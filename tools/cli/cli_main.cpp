@@ -2,7 +2,6 @@
 // --protocol 1). Connection settings come from DYN_REGISTRY_CLIENT_* variables, flags win.
 // Exit codes: 0 ok, 1 hub/transport error (or an undecodable frame for `decode`), 2 usage error.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -96,38 +95,51 @@ int Main(int argc, char** argv) {
   app.fallthrough();  // the common options may also follow the subcommand
   AddCommonOptions(app, s, a);
 
-  auto* can_offload = AddKeysCommand(app, "can-offload",
-      "Ask for upload leases: per key granted / already_stored / leased", a);
-  auto* register_cmd = app.add_subcommand("register",
+  auto* can_offload = AddKeysCommand(
+      app, "can-offload", "Ask for upload leases: per key granted / already_stored / leased", a);
+  auto* register_cmd = app.add_subcommand(
+      "register",
       "Register uploaded blocks. Protocol 2: acknowledged (RegisterSync), prints per-entry "
       "stored / already_stored / rejected. Protocol 1: fire-and-forget, then flushed");
-  register_cmd->add_option("ENTRY", a.entries,
-      "KEY=VALUE[=METADATA]; VALUE and METADATA are hex bytes or u64:N (8 bytes LE); "
-      "KEY as for the other commands")->required();
+  register_cmd
+      ->add_option("ENTRY", a.entries,
+                   "KEY=VALUE[=METADATA]; VALUE and METADATA are hex bytes or u64:N (8 bytes LE); "
+                   "KEY as for the other commands")
+      ->required();
   auto* match = AddKeysCommand(app, "match", "Look keys up: stored entries in request order", a);
-  match->add_flag("--prefix", a.prefix,
+  match->add_flag(
+      "--prefix", a.prefix,
       "Only the leading run of stored keys (stop at the first miss); emulated in protocol 1");
-  auto* remove = AddKeysCommand(app, "remove", "Delete stored keys; prints how many were stored", a);
-  auto* touch = AddKeysCommand(app, "touch", "Mark keys recently used; prints how many are stored", a);
+  auto* remove =
+      AddKeysCommand(app, "remove", "Delete stored keys; prints how many were stored", a);
+  auto* touch =
+      AddKeysCommand(app, "touch", "Mark keys recently used; prints how many are stored", a);
   auto* renew = AddKeysCommand(app, "renew",
-      "Extend this client's leases (needs the same --client-id): renewed / not_held / already_stored", a);
-  auto* release = AddKeysCommand(app, "release",
+                               "Extend this client's leases (needs the same --client-id): renewed "
+                               "/ not_held / already_stored",
+                               a);
+  auto* release = AddKeysCommand(
+      app, "release",
       "Give this client's leases back (needs the same --client-id); prints how many", a);
-  auto* hello = app.add_subcommand("hello", "Show the hub's version and configuration (protocol 2)");
-  hello->add_option("--name", a.hello_name, "Client name sent to the hub (default: the namespace, "
+  auto* hello =
+      app.add_subcommand("hello", "Show the hub's version and configuration (protocol 2)");
+  hello->add_option("--name", a.hello_name,
+                    "Client name sent to the hub (default: the namespace, "
                     "env DYN_REGISTRY_CLIENT_NAMESPACE)");
   hello->add_option("--metadata", a.hello_metadata, "Opaque client metadata text sent to the hub");
   auto* stats = app.add_subcommand("stats", "Print the hub's counters (protocol 2)");
-  auto* decode = app.add_subcommand("decode",
+  auto* decode = app.add_subcommand(
+      "decode",
       "Decode a frame of either protocol version (no hub needed). The hex may contain spaces. "
       "Rule: decoded as a bare message first; if that fails, the first 4 bytes are taken as a "
       "request id (a query/reply frame). Values and metadata are shown in Dynamo's layouts");
   decode->add_option("HEX", a.hex, "The frame as hex bytes")->required();
 
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
-    sub->footer("Common options (--query-addr, --register-addr, --timeout-ms, --client-id, "
-                "--protocol, --key-format, --json) go before or after the subcommand; see "
-                "`blockhub --help`.");
+    sub->footer(
+        "Common options (--query-addr, --register-addr, --timeout-ms, --client-id, "
+        "--protocol, --key-format, --json) go before or after the subcommand; see "
+        "`blockhub --help`.");
   }
   try {
     app.parse(argc, argv);
