@@ -5,17 +5,19 @@
 #include <charconv>
 #include <cstdlib>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 namespace blockhub {
 
 Result<uint64_t> ParseU64(std::string_view text, uint64_t min, uint64_t max) {
   uint64_t v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-    return InvalidArgumentError("'" + std::string(text) + "' is not an unsigned integer");
+    return InvalidArgumentError(fmt::format("'{}' is not an unsigned integer", text));
   }
   if (v < min || v > max) {
-    return InvalidArgumentError(std::string(text) + " is outside [" + std::to_string(min) + ", " +
-                                std::to_string(max) + "]");
+    return InvalidArgumentError(fmt::format("{} is outside [{}, {}]", text, min, max));
   }
   return v;
 }
@@ -25,7 +27,7 @@ Result<bool> ParseBool(std::string_view text) {
   std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
   if (t == "1" || t == "true" || t == "yes" || t == "on") return true;
   if (t == "0" || t == "false" || t == "no" || t == "off") return false;
-  return InvalidArgumentError("'" + std::string(text) + "' is not a boolean (true/false)");
+  return InvalidArgumentError(fmt::format("'{}' is not a boolean (true/false)", text));
 }
 
 Result<std::optional<std::string>> EnvString(const char* name) {
@@ -36,7 +38,7 @@ Result<std::optional<std::string>> EnvString(const char* name) {
 
 namespace {
 Status Named(const char* name, const Status& s) {
-  return InvalidArgumentError(std::string("environment variable ") + name + ": " + s.message());
+  return InvalidArgumentError(fmt::format("environment variable {}: {}", name, s.message()));
 }
 }  // namespace
 
@@ -61,10 +63,8 @@ Result<std::optional<std::string>> EnvChoice(const char* name,
   auto s = EnvString(name);
   if (!s->has_value()) return std::optional<std::string>();
   if (std::find(choices.begin(), choices.end(), **s) != choices.end()) return *s;
-  std::string list;
-  for (const auto& c : choices) list += (list.empty() ? "" : "|") + c;
-  return InvalidArgumentError(std::string("environment variable ") + name + ": '" + **s +
-                              "' is not one of " + list);
+  return InvalidArgumentError(fmt::format("environment variable {}: '{}' is not one of {}", name,
+                                          **s, fmt::join(choices, "|")));
 }
 
 }  // namespace blockhub

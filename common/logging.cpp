@@ -15,8 +15,8 @@ Result<spdlog::level::level_enum> ParseLogLevel(std::string_view text) {
   for (const auto& [name, level] : kLevels) {
     if (text == name) return level;
   }
-  return InvalidArgumentError("log level '" + std::string(text) +
-                              "' is not one of trace|debug|info|warn|error|critical|off");
+  return InvalidArgumentError(
+      fmt::format("log level '{}' is not one of trace|debug|info|warn|error|critical|off", text));
 }
 
 Status SetupLogging(std::string_view level) {

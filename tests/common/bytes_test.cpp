@@ -15,11 +15,11 @@ TEST_CASE("ByteWriter writes little-endian, ByteReader reads it back and never o
   CHECK(ToHex(buf) == "010302070605040f0e0d0c0b0a090802006162");
 
   ByteReader r(buf);
-  uint8_t a;
-  uint16_t b;
-  uint32_t c;
-  uint64_t d;
-  uint16_t len;
+  uint8_t a = 0;
+  uint16_t b = 0;
+  uint32_t c = 0;
+  uint64_t d = 0;
+  uint16_t len = 0;
   BytesView s;
   REQUIRE(r.U8(a));
   REQUIRE(r.U16(b));
