@@ -51,7 +51,7 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 // fork/exec with stdout (and optionally stderr) on pipes. Everything the child needs is prepared
 // before fork; the child only makes async-signal-safe calls.
 Result<Spawned> Spawn(std::vector<std::string> argv, std::vector<std::string> env,
-                      bool capture_stderr) {
+                      bool capture_stderr, const std::string& stderr_path = {}) {
   int out_pipe[2];
   int err_pipe[2] = {-1, -1};
   if (pipe2(out_pipe, O_CLOEXEC) != 0) return IoError(std::string("pipe: ") + strerror(errno));
@@ -70,6 +70,11 @@ Result<Spawned> Spawn(std::vector<std::string> argv, std::vector<std::string> en
     if (getppid() != parent) _exit(127);  // the parent died before prctl took effect
     dup2(out_pipe[1], STDOUT_FILENO);
     if (capture_stderr) dup2(err_pipe[1], STDERR_FILENO);
+    if (!stderr_path.empty()) {
+      const int fd = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (fd < 0) _exit(126);
+      dup2(fd, STDERR_FILENO);
+    }
     execve(c_argv[0], c_argv.data(), c_env.data());
     _exit(127);
   }
@@ -98,7 +103,8 @@ bool HasArg(const std::vector<std::string>& args, std::string_view flag) {
 Status ParseReadyLine(std::string_view line, std::string& query, std::string& reg) {
   constexpr std::string_view kQuery = "ready query=";
   constexpr std::string_view kRegister = " register=";
-  if (!line.starts_with(kQuery)) return InternalError("unexpected first stdout line: " + std::string(line));
+  if (!line.starts_with(kQuery))
+    return InternalError("unexpected first stdout line: " + std::string(line));
   line.remove_prefix(kQuery.size());
   const size_t sep = line.find(kRegister);
   if (sep == std::string_view::npos) return InternalError("no register= in the ready line");
@@ -123,13 +129,15 @@ Result<HubProcess> HubProcess::Start(HubProcessOptions options) {
     }
   }
   argv.insert(argv.end(), options.args.begin(), options.args.end());
-  auto spawned = Spawn(std::move(argv), BuildEnvironment(options.env), /*capture_stderr=*/false);
+  auto spawned = Spawn(std::move(argv), BuildEnvironment(options.env), /*capture_stderr=*/false,
+                       options.stderr_path);
   if (!spawned) return spawned.error();
 
   HubProcess hub;
   hub.pid_ = spawned->pid;
   hub.stdout_fd_ = spawned->stdout_fd;
-  hub.pid_fd_ = static_cast<int>(syscall(SYS_pidfd_open, hub.pid_, 0));  // -1: fall back to the pipe
+  hub.pid_fd_ =
+      static_cast<int>(syscall(SYS_pidfd_open, hub.pid_, 0));  // -1: fall back to the pipe
 
   // Read up to the first newline, bounded by the ready timeout.
   const auto deadline = Clock::now() + options.ready_timeout;
@@ -182,6 +190,19 @@ Status HubProcess::Signal(int signal) {
   if (pid_ <= 0) return InvalidArgumentError("blockhubd is not running");
   if (kill(pid_, signal) != 0) return IoError(std::string("kill: ") + strerror(errno));
   return Status::Ok();
+}
+
+Status HubProcess::Pause() {
+  if (Status s = Signal(SIGSTOP); !s.ok()) return s;
+  int status = 0;
+  for (;;) {
+    const pid_t r = waitpid(pid_, &status, WUNTRACED);
+    if (r < 0 && errno == EINTR) continue;
+    if (r != pid_) return IoError(std::string("waitpid: ") + strerror(errno));
+    if (WIFSTOPPED(status)) return Status::Ok();
+    pid_ = -1;  // it exited instead
+    return UnavailableError("blockhubd exited instead of stopping");
+  }
 }
 
 Result<ProcessExit> HubProcess::Wait(std::chrono::milliseconds timeout) {

@@ -13,6 +13,7 @@
 // Ownership: a HubProcess owns its child and the pipe; move-only. Not thread-safe (one owner).
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -35,7 +36,19 @@ struct HubProcessOptions {
   // Add --query-addr/--register-addr tcp://127.0.0.1:* unless `args` already names them.
   bool loopback_endpoints = true;
   std::chrono::milliseconds ready_timeout{10'000};
+  // If set, the child's stderr (its log) goes to this file (created/truncated) instead of the
+  // test's stderr, so a test can read the log after the hub exits.
+  std::string stderr_path;
 };
+
+// Options with these arguments and environment, the rest default.
+inline HubProcessOptions HubArgs(std::vector<std::string> args,
+                                 std::vector<std::pair<std::string, std::string>> env = {}) {
+  HubProcessOptions options;
+  options.args = std::move(args);
+  options.env = std::move(env);
+  return options;
+}
 
 // Exit code of a finished child: its exit status, or 128 + signal number if it was killed.
 struct ProcessExit {
@@ -63,6 +76,10 @@ class HubProcess {
   Result<ProcessExit> Stop(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
   // Sends `signal` without waiting (e.g. SIGINT); then call Wait.
   Status Signal(int signal);
+  // SIGSTOP, returning once the whole child is stopped (so it handles nothing until Resume);
+  // Resume sends SIGCONT. For tests that queue input for a hub frozen at a known point.
+  Status Pause();
+  Status Resume() { return Signal(SIGCONT); }
   // Waits up to `timeout` for the child to exit (it must be going to exit by itself).
   Result<ProcessExit> Wait(std::chrono::milliseconds timeout);
   // SIGKILL and reap.

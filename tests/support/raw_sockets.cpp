@@ -77,15 +77,14 @@ Result<RawDealer> RawDealer::Connect(const std::string& endpoint,
   return d;
 }
 
-Status RawDealer::SendFrame(std::string_view frame) {
-  return SendFrames({std::string(frame)});
-}
+Status RawDealer::SendFrame(std::string_view frame) { return SendFrames({std::string(frame)}); }
 
 Status RawDealer::SendFrames(const std::vector<std::string>& frames) {
   try {
     for (size_t i = 0; i < frames.size(); ++i) {
       const auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
-      if (!socket_->send(zmq::buffer(frames[i]), flags)) return TimeoutError("dealer send would block");
+      if (!socket_->send(zmq::buffer(frames[i]), flags))
+        return TimeoutError("dealer send would block");
     }
   } catch (const zmq::error_t& e) {
     return ZmqError("dealer send", e);
@@ -129,8 +128,8 @@ Result<RawReply> RawDealer::Request(uint32_t request_id, std::string_view messag
   if (Status s = Send(request_id, message); !s.ok()) return s;
   auto reply = Receive(timeout);
   if (reply && reply->request_id != request_id) {
-    return MalformedError("reply for request " + std::to_string(reply->request_id) +
-                          ", expected " + std::to_string(request_id));
+    return MalformedError("reply for request " + std::to_string(reply->request_id) + ", expected " +
+                          std::to_string(request_id));
   }
   return reply;
 }
@@ -173,7 +172,8 @@ Status RawPush::SendFrames(const std::vector<std::string>& frames) {
   try {
     for (size_t i = 0; i < frames.size(); ++i) {
       const auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
-      if (!socket_->send(zmq::buffer(frames[i]), flags)) return TimeoutError("push send would block");
+      if (!socket_->send(zmq::buffer(frames[i]), flags))
+        return TimeoutError("push send would block");
     }
   } catch (const zmq::error_t& e) {
     return ZmqError("push send", e);

@@ -14,7 +14,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
 #include <zmq.hpp>
 
 #include "common/status.h"

@@ -1,0 +1,369 @@
+// HubServer's loop: one thread, zmq_poll over the ROUTER, the PULL, an eventfd (RequestStop) and
+// an optional stop fd; several messages per wakeup per socket; lease expiry by bounded Tick calls
+// timed by HubCore::NextLeaseDeadline. Uses libzmq's C API directly (errno-based, no exceptions).
+#include "hub/hub_server.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zmq.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+
+#include "codec/codec.h"
+#include "common/logging.h"
+#include "hub/zmq_handles.h"
+
+namespace blockhub {
+namespace {
+
+using std::chrono::milliseconds;
+
+size_t KeyCount(const Body& body) {
+  return std::visit(
+      [](const auto& m) -> size_t {
+        if constexpr (requires { m.keys; }) {
+          return m.keys.size();
+        } else if constexpr (requires { m.entries; }) {
+          return m.entries.size();
+        } else {
+          return 0;
+        }
+      },
+      body);
+}
+
+uint32_t ReadRequestId(std::string_view frame) {
+  uint32_t id = 0;
+  for (int i = 0; i < 4; ++i)
+    id |= static_cast<uint32_t>(static_cast<uint8_t>(frame[i])) << (8 * i);
+  return id;
+}
+
+size_t LatencyBucket(Duration d) {
+  const auto us =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+  size_t b = 0;
+  while (b + 1 < kLatencyBuckets && (uint64_t{1} << b) <= us) ++b;
+  return b;
+}
+
+}  // namespace
+
+struct HubServer::Impl {
+  Impl(ServerOptions o, HubCore& c, const Clock& k) : options(std::move(o)), core(c), clock(k) {}
+
+  Status Bind();
+  Status Loop();
+  void ServeQueries(size_t max, bool shutting_down);
+  void ServeRegistrations(size_t max);
+  bool ReceiveQuery();
+  void HandleQuery(bool shutting_down);
+  void ApplyRegistration(std::string_view frame);
+  Message Answer(std::string_view routing_id, std::string_view message, TimePoint now);
+  void AppendServerStats(StatsResponse& stats) const;
+  void SendReply(std::string_view routing_id, uint32_t request_id, const Message& reply);
+  void SendFrame(std::string_view routing_id, std::string_view frame);
+  void SweepLeases();
+  long PollTimeoutMs() const;
+  void Drain();
+  void WarnBadInput(const char* what, const Status& error);
+
+  ServerOptions options;
+  HubCore& core;
+  const Clock& clock;
+  ZmqContext context;
+  ZmqSocket router;
+  ZmqSocket pull;
+  EventFd stop_event;
+  std::string query_endpoint;
+  std::string register_endpoint;
+  ServerCounters counters;
+  // Reused per message: no allocation on the steady-state path beyond what the core does.
+  ZmqMessage routing_id;
+  ZmqMessage frame;
+  ZmqMessage reg_frame;
+  std::string encode_buffer;
+  RateLimiter bad_input_log{10, std::chrono::seconds(1)};
+};
+
+Status HubServer::Impl::Bind() {
+  if (Status s = context.Open(); !s.ok()) return s;
+  if (Status s = stop_event.Open(); !s.ok()) return s;
+  const int linger = static_cast<int>(options.linger.count());
+  if (Status s = router.Open(context, ZMQ_ROUTER, options.hwm, linger); !s.ok()) return s;
+  if (Status s = pull.Open(context, ZMQ_PULL, options.hwm, linger); !s.ok()) return s;
+  // Replies to a peer that is gone fail with EHOSTUNREACH instead of vanishing: they get counted.
+  if (Status s = router.SetInt(ZMQ_ROUTER_MANDATORY, 1); !s.ok()) return s;
+  // A worker that reconnects with its stable routing id takes the id over at once, even before
+  // the hub has noticed its old connection drop (otherwise ZeroMQ ignores the newcomer and the
+  // worker's requests vanish until the old connection times out).
+  if (Status s = router.SetInt(ZMQ_ROUTER_HANDOVER, 1); !s.ok()) return s;
+  auto q = router.Bind(options.query_addr, "query");
+  if (!q) return q.error();
+  auto r = pull.Bind(options.register_addr, "register");
+  if (!r) return r.error();
+  query_endpoint = std::move(*q);
+  register_endpoint = std::move(*r);
+  return Status::Ok();
+}
+
+long HubServer::Impl::PollTimeoutMs() const {
+  const auto idle = static_cast<long>(options.idle_poll.count());
+  const auto deadline = core.NextLeaseDeadline();
+  if (!deadline) return idle;
+  const Duration left = *deadline - clock.Now();
+  if (left <= Duration::zero()) return 0;
+  // Round up so the wakeup is at or after the deadline, not just before it.
+  const auto ms = std::chrono::ceil<milliseconds>(left).count();
+  return ms < idle ? static_cast<long>(ms) : idle;
+}
+
+void HubServer::Impl::SweepLeases() {
+  const TimePoint now = clock.Now();
+  const auto deadline = core.NextLeaseDeadline();
+  if (!deadline || *deadline > now) return;
+  counters.leases_swept += core.Tick(now, options.max_tick_work);
+  ++counters.ticks;
+}
+
+Status HubServer::Impl::Loop() {
+  zmq_pollitem_t items[4] = {{router.get(), 0, ZMQ_POLLIN, 0},
+                             {pull.get(), 0, ZMQ_POLLIN, 0},
+                             {nullptr, stop_event.fd(), ZMQ_POLLIN, 0},
+                             {nullptr, options.stop_fd, ZMQ_POLLIN, 0}};
+  const int count = options.stop_fd >= 0 ? 4 : 3;
+  for (;;) {
+    const int rc = zmq_poll(items, count, PollTimeoutMs());
+    if (rc < 0) {
+      if (zmq_errno() == EINTR) continue;
+      return InternalError(std::string("zmq_poll: ") + zmq_strerror(zmq_errno()));
+    }
+    if (items[2].revents != 0 || (count == 4 && items[3].revents != 0)) return Status::Ok();
+    if (items[0].revents & ZMQ_POLLIN) ServeQueries(options.max_messages_per_wakeup, false);
+    if (items[1].revents & ZMQ_POLLIN) ServeRegistrations(options.max_messages_per_wakeup);
+    SweepLeases();
+  }
+}
+
+// Receives one ROUTER message into routing_id/frame: the routing id, then the LAST frame of what
+// follows (a REQ-style empty delimiter before the data is skipped). False when none is queued.
+bool HubServer::Impl::ReceiveQuery() {
+  if (zmq_msg_recv(routing_id.get(), router.get(), ZMQ_DONTWAIT) < 0) return false;
+  frame.Clear();
+  bool more = zmq_msg_more(routing_id.get()) != 0;
+  while (more) {
+    // The rest of a multipart message is already here (ZeroMQ delivers messages atomically).
+    if (zmq_msg_recv(frame.get(), router.get(), 0) < 0) break;
+    more = zmq_msg_more(frame.get()) != 0;
+  }
+  return true;
+}
+
+void HubServer::Impl::ServeQueries(size_t max, bool shutting_down) {
+  for (size_t i = 0; i < max && ReceiveQuery(); ++i) HandleQuery(shutting_down);
+}
+
+void HubServer::Impl::HandleQuery(bool shutting_down) {
+  const TimePoint start = clock.Now();
+  ++counters.query_frames;
+  const std::string_view data = frame.view();
+  if (data.size() < kRequestIdBytes) {
+    ++counters.short_frames_dropped;
+    WarnBadInput("query frame shorter than a request id",
+                 MalformedError(std::to_string(data.size()) + " bytes"));
+    return;
+  }
+  const uint32_t request_id = ReadRequestId(data);
+  const std::string_view message = data.substr(kRequestIdBytes);
+  if (shutting_down) {
+    ++counters.shutdown_replies;
+    const Status s(StatusCode::kShuttingDown, "the hub is shutting down");
+    SendReply(routing_id.view(), request_id,
+              MakeErrorResponse(ReplyVersionFor(message), core.config().epoch, s));
+    return;
+  }
+  const Message reply = Answer(routing_id.view(), message, start);
+  SendReply(routing_id.view(), request_id, reply);
+}
+
+// Decodes and answers one query message; records per-type counters and latency.
+Message HubServer::Impl::Answer(std::string_view rid, std::string_view message, TimePoint now) {
+  if (message.empty()) {
+    ++counters.decode_failures;
+    return MakeErrorResponse(ProtocolVersion::kV1, core.config().epoch,
+                             MalformedError("a request id and no message"));
+  }
+  auto request = DecodeRequest(message, core.config().limits, Channel::kQuery);
+  if (!request) {
+    ++counters.decode_failures;
+    const auto type =
+        static_cast<size_t>(message.size() > 1 ? static_cast<uint8_t>(message[1]) : 0);
+    if (type < counters.by_type.size()) ++counters.by_type[type].errors;
+    WarnBadInput("undecodable query", request.error());
+    return MakeErrorResponse(ReplyVersionFor(message), core.config().epoch, request.error());
+  }
+  const Message& req = *request;
+  // v1 has no client id: the lease owner is the peer's routing id (stable for our client).
+  const OwnerId owner =
+      req.version == ProtocolVersion::kV1 ? XXH3_64bits(rid.data(), rid.size()) : req.client_id;
+  Message reply = core.Handle(owner, req, now);
+  TypeCounters& tc = counters.by_type[static_cast<size_t>(TypeOf(req.body))];
+  ++tc.requests;
+  tc.keys += KeyCount(req.body);
+  if (std::holds_alternative<ErrorResponse>(reply.body)) ++tc.errors;
+  if (auto* stats = std::get_if<StatsResponse>(&reply.body)) AppendServerStats(*stats);
+  const Duration took = clock.Now() - now;
+  tc.latency_ns_sum += static_cast<uint64_t>(took.count());
+  ++tc.latency_us_log2[LatencyBucket(took)];
+  return reply;
+}
+
+void HubServer::Impl::AppendServerStats(StatsResponse& stats) const {
+  const ServerCounters& c = counters;
+  const std::pair<const char*, uint64_t> kServer[] = {
+      {"server_query_frames", c.query_frames},
+      {"server_short_frames_dropped", c.short_frames_dropped},
+      {"server_decode_failures", c.decode_failures},
+      {"server_replies_sent", c.replies_sent},
+      {"server_replies_unroutable", c.replies_unroutable},
+      {"server_replies_dropped", c.replies_dropped},
+      {"server_register_frames", c.register_frames},
+      {"server_register_entries", c.register_entries},
+      {"server_register_rejected", c.register_rejected},
+      {"server_register_frames_dropped", c.register_frames_dropped},
+  };
+  for (const auto& [name, value] : kServer) stats.counters.emplace_back(name, value);
+}
+
+// The one place replies leave the hub. (A persistence layer that must hold RegisterSync answers
+// until they are durable queues the encoded frame here instead of sending it at once.)
+void HubServer::Impl::SendReply(std::string_view rid, uint32_t request_id, const Message& reply) {
+  encode_buffer.clear();
+  Status s = EncodeQueryFrame(request_id, reply, encode_buffer);
+  if (!s.ok()) {
+    // E.g. a Match answer too large for its counts: tell the client rather than stay silent.
+    ++counters.encode_failures;
+    spdlog::error("cannot encode a {} reply: {}", MessageTypeName(TypeOf(reply.body)),
+                  s.ToString());
+    encode_buffer.clear();
+    const Message error = MakeErrorResponse(reply.version, core.config().epoch,
+                                            InternalError("the reply could not be encoded"));
+    if (!EncodeQueryFrame(request_id, error, encode_buffer).ok()) return;
+  }
+  SendFrame(rid, encode_buffer);
+}
+
+void HubServer::Impl::SendFrame(std::string_view rid, std::string_view data) {
+  if (zmq_send(router.get(), rid.data(), rid.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+      zmq_send(router.get(), data.data(), data.size(), ZMQ_DONTWAIT) < 0) {
+    const int err = zmq_errno();
+    if (err == EHOSTUNREACH) {
+      ++counters.replies_unroutable;
+    } else {
+      ++counters.replies_dropped;  // EAGAIN: the peer's queue is at its high-water mark
+    }
+    WarnBadInput("reply not delivered", UnavailableError(zmq_strerror(err)));
+    return;
+  }
+  ++counters.replies_sent;
+}
+
+void HubServer::Impl::ServeRegistrations(size_t max) {
+  for (size_t i = 0; i < max; ++i) {
+    if (zmq_msg_recv(reg_frame.get(), pull.get(), ZMQ_DONTWAIT) < 0) return;
+    // Each frame of a multipart message is a registration of its own.
+    ApplyRegistration(reg_frame.view());
+  }
+}
+
+void HubServer::Impl::ApplyRegistration(std::string_view data) {
+  ++counters.register_frames;
+  auto decoded = DecodeRequest(data, core.config().limits, Channel::kRegistration);
+  const Register* reg = decoded ? std::get_if<Register>(&decoded->body) : nullptr;
+  if (reg == nullptr) {
+    ++counters.register_frames_dropped;
+    WarnBadInput("registration frame dropped",
+                 decoded ? Status(StatusCode::kWrongChannel, "not a Register") : decoded.error());
+    return;
+  }
+  const TimePoint now = clock.Now();
+  const OwnerId owner = decoded->version == ProtocolVersion::kV2 ? decoded->client_id : 0;
+  const auto statuses = core.Apply(owner, *reg, now);
+  TypeCounters& tc = counters.by_type[static_cast<size_t>(MessageType::kRegister)];
+  ++tc.requests;
+  tc.keys += reg->entries.size();
+  counters.register_entries += reg->entries.size();
+  for (RegisterStatus st : statuses) {
+    if (st == RegisterStatus::kRejected) ++counters.register_rejected;
+  }
+}
+
+void HubServer::Impl::WarnBadInput(const char* what, const Status& error) {
+  uint64_t suppressed = 0;
+  if (!bad_input_log.Allow(clock.Now(), suppressed)) return;
+  if (suppressed > 0) {
+    spdlog::warn("{}: {} ({} similar suppressed)", what, error.ToString(), suppressed);
+  } else {
+    spdlog::warn("{}: {}", what, error.ToString());
+  }
+}
+
+// Shutdown: no more queries are served (each queued one is answered shutting_down), and the
+// registrations already received are applied, until the PULL stays quiet for a short moment or the
+// drain budget runs out.
+void HubServer::Impl::Drain() {
+  const auto deadline = std::chrono::steady_clock::now() + options.drain_budget;
+  const uint64_t shut_before = counters.shutdown_replies;
+  const uint64_t frames_before = counters.register_frames;
+  constexpr long kQuietMs = 100;  // registrations a client sent just before the signal arrive now
+  zmq_pollitem_t items[2] = {{router.get(), 0, ZMQ_POLLIN, 0}, {pull.get(), 0, ZMQ_POLLIN, 0}};
+  while (std::chrono::steady_clock::now() < deadline) {
+    const int rc = zmq_poll(items, 2, kQuietMs);
+    if (rc < 0 && zmq_errno() == EINTR) continue;
+    if (rc <= 0) break;
+    if (items[0].revents & ZMQ_POLLIN) ServeQueries(options.max_messages_per_wakeup, true);
+    if (items[1].revents & ZMQ_POLLIN) ServeRegistrations(options.max_messages_per_wakeup);
+  }
+  spdlog::info(
+      "shutdown: {} queued queries answered shutting_down, {} registration frames applied while "
+      "draining; totals: query_frames={} replies_sent={} replies_unroutable={} replies_dropped={} "
+      "decode_failures={} short_frames_dropped={} register_frames={} register_entries={} "
+      "register_frames_dropped={} register_rejected={}",
+      counters.shutdown_replies - shut_before, counters.register_frames - frames_before,
+      counters.query_frames, counters.replies_sent, counters.replies_unroutable,
+      counters.replies_dropped, counters.decode_failures, counters.short_frames_dropped,
+      counters.register_frames, counters.register_entries, counters.register_frames_dropped,
+      counters.register_rejected);
+}
+
+Result<HubServer> HubServer::Create(ServerOptions options, HubCore& core, const Clock& clock) {
+  auto impl = std::make_unique<Impl>(std::move(options), core, clock);
+  if (Status s = impl->Bind(); !s.ok()) return s;
+  return HubServer(std::move(impl));
+}
+
+HubServer::HubServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HubServer::HubServer(HubServer&&) noexcept = default;
+HubServer& HubServer::operator=(HubServer&&) noexcept = default;
+HubServer::~HubServer() = default;
+
+const std::string& HubServer::query_endpoint() const { return impl_->query_endpoint; }
+const std::string& HubServer::register_endpoint() const { return impl_->register_endpoint; }
+const ServerCounters& HubServer::counters() const { return impl_->counters; }
+
+Status HubServer::Run() {
+  Status s = impl_->Loop();
+  impl_->Drain();
+  impl_->router.Close();
+  impl_->pull.Close();
+  return s;
+}
+
+void HubServer::RequestStop() { impl_->stop_event.Signal(); }
+
+}  // namespace blockhub

@@ -1,0 +1,39 @@
+// ServerConfig: blockhubd's whole start-up configuration, from command-line flags (CLI11) layered
+// over DYN_REGISTRY_* environment variables over built-in defaults. A flag wins over its variable;
+// a bad value in either is an error that names the flag or the variable.
+//
+// To add an option (e.g. --data-dir), add a field here and one entry in server_config.cpp's option
+// table. Start-up code only: reads the process environment (not thread-safe against setenv).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "common/status.h"
+#include "hub/hub_config.h"
+
+namespace blockhub {
+
+struct ServerConfig {
+  std::string query_addr = "tcp://*:5555";     // ROUTER, queries
+  std::string register_addr = "tcp://*:5556";  // PULL, registrations
+  int hwm = 10'000;                            // ZeroMQ send/receive high-water mark per socket
+  std::string log_level = "info";
+  std::string metrics_addr = "off";  // only "off" until the metrics endpoint exists
+  HubConfig hub;                     // limits, eviction, capacity, leases (epoch set by main)
+};
+
+// Parses argv and the environment. Returns:
+//   a config          -> run with it;
+//   nullopt           -> --help or --version was printed to `out`; exit 0;
+//   an error          -> bad flag, bad value or bad variable (the message names it); exit 2.
+Result<std::optional<ServerConfig>> ParseServerConfig(int argc, const char* const* argv,
+                                                      std::ostream& out);
+
+// One line for the start-up log: every effective setting.
+std::string DescribeServerConfig(const ServerConfig& config);
+
+}  // namespace blockhub
