@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <string_view>
 
-
 namespace blockhub::persistence {
 namespace {
 

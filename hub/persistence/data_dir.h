@@ -28,8 +28,8 @@ class DataDir {
   std::string TempSnapshotPath(uint64_t base_seq) const;
 
   struct Listing {
-    std::vector<uint64_t> segments;   // first seqs, ascending
-    std::vector<uint64_t> snapshots;  // base seqs, ascending
+    std::vector<uint64_t> segments;       // first seqs, ascending
+    std::vector<uint64_t> snapshots;      // base seqs, ascending
     std::vector<std::string> temp_files;  // leftover snap-*.tmp (full paths)
   };
   Result<Listing> List() const;

@@ -21,8 +21,8 @@ Result<std::unique_ptr<Persistence>> Persistence::Open(const PersistenceConfig& 
   if (!dir) return dir.error();
   auto notifier = Notifier::Create();
   if (!notifier) return notifier.error();
-  auto p = std::make_unique<Persistence>(PassKey(), config, core, std::move(*dir),
-                                         std::move(*notifier));
+  auto p =
+      std::make_unique<Persistence>(PassKey(), config, core, std::move(*dir), std::move(*notifier));
   auto report = Recover(p->dir_, core, clock.Now());
   if (!report) return report.error();
   p->recovery_ = *report;
@@ -130,8 +130,8 @@ void Persistence::AdvanceSnapshot() {
 
 int Persistence::PollTimeoutMs() const {
   if (closed_) return -1;
-  bool walk_ready = snap_state_ == SnapState::kWalking &&
-                    snapshots_->pending_chunks() < kMaxPendingChunks;
+  bool walk_ready =
+      snap_state_ == SnapState::kWalking && snapshots_->pending_chunks() < kMaxPendingChunks;
   bool start_ready = snap_state_ == SnapState::kIdle && SnapshotDue();
   return (walk_ready || start_ready || !batch_.empty()) ? 0 : -1;
 }

@@ -1,8 +1,8 @@
 // Persistence: the hub's durability layer — write-ahead log with group commit, snapshots taken
 // while serving, recovery at start-up — behind one object the server's loop drives.
 //
-//   auto p = Persistence::Open(config, core, clock);   // lock dir, recover into core, start threads
-//   loop: poll(sockets + p->notify_fd(), timeout = p->PollTimeoutMs() or the server's own)
+//   auto p = Persistence::Open(config, core, clock);   // lock dir, recover into core, start
+//   threads loop: poll(sockets + p->notify_fd(), timeout = p->PollTimeoutMs() or the server's own)
 //         if notify_fd readable: p->DrainNotify(); check p->health(); release held replies
 //         handle messages (the core calls p's OnInsert/OnErase as it changes the catalog);
 //         RegisterSync: handle it, then hold its reply until durable_seq() >= p->SyncPoint()

@@ -20,7 +20,7 @@ struct PersistenceConfig {
   // Fire-and-forget changes are fsync'd at most this long after the loop hands them over;
   // SyncPoint() callers do not wait for it. 0 = fsync as soon as anything is pending.
   std::chrono::milliseconds commit_interval{2};
-  uint64_t segment_bytes = 64ull << 20;  // a new log segment starts past this size
+  uint64_t segment_bytes = 64ull << 20;    // a new log segment starts past this size
   uint32_t snapshot_chunk_entries = 4096;  // entries walked per Pump() (bounds loop stalls)
 };
 

@@ -65,24 +65,25 @@ class LogReplayer {
     auto first = ParseSegmentHeader(bytes);
     if (!first || *first != segs_[i]) {
       stop = true;
-      bool records_follow = bytes.size() > kSegmentHeaderBytes &&
-                            ParseRecord(bytes.substr(kSegmentHeaderBytes)).outcome ==
-                                ParseOutcome::kOk;
+      bool records_follow =
+          bytes.size() > kSegmentHeaderBytes &&
+          ParseRecord(bytes.substr(kSegmentHeaderBytes)).outcome == ParseOutcome::kOk;
       if (newest && !records_follow) return DropTail(path, bytes, 0, "segment header damaged");
       return Quarantine(i, path, bytes, 0, first ? "header seq mismatch" : first.error().message());
     }
     if (segs_[i] > last_ + 1) {
       stop = true;
       return Quarantine(i, path, bytes, 0,
-                        "log gap: expected seq " + std::to_string(last_ + 1) + ", segment starts at " +
-                            std::to_string(segs_[i]));
+                        "log gap: expected seq " + std::to_string(last_ + 1) +
+                            ", segment starts at " + std::to_string(segs_[i]));
     }
     size_t off = kSegmentHeaderBytes;
     while (off < bytes.size()) {
       ParsedRecord p = ParseRecord(bytes.substr(off));
       if (p.outcome != ParseOutcome::kOk) {
         stop = true;
-        if (newest && !ValidRecordFollows(bytes, off, p)) return DropTail(path, bytes, off, p.reason);
+        if (newest && !ValidRecordFollows(bytes, off, p))
+          return DropTail(path, bytes, off, p.reason);
         return Quarantine(i, path, bytes, off, p.reason);
       }
       const WalRecord& r = p.record;
@@ -116,9 +117,10 @@ class LogReplayer {
   Status DropTail(const std::string& path, std::string_view bytes, size_t off,
                   std::string_view reason) {
     uint64_t dropped = bytes.size() - off;
-    spdlog::warn("log {}: torn tail at offset {} ({}): dropped {} bytes (1 incomplete record); "
-                 "recovered through seq {}",
-                 path, off, reason, dropped, last_);
+    spdlog::warn(
+        "log {}: torn tail at offset {} ({}): dropped {} bytes (1 incomplete record); "
+        "recovered through seq {}",
+        path, off, reason, dropped, last_);
     report_.torn_bytes_dropped += dropped;
     if (off == 0) return RemoveFile(path);
     return TruncateFile(path, off);
@@ -129,9 +131,10 @@ class LogReplayer {
                     const std::string& reason) {
     report_.stopped_at_corruption = true;
     report_.corruption = path + " offset " + std::to_string(off) + ": " + reason;
-    spdlog::error("log corrupt in the middle: {} at offset {}: {}; replay stopped after seq {}; "
-                  "{} unreplayed bytes of this segment and {} later segment(s) kept as *.corrupt",
-                  path, off, reason, last_, bytes.size() - off, segs_.size() - i - 1);
+    spdlog::error(
+        "log corrupt in the middle: {} at offset {}: {}; replay stopped after seq {}; "
+        "{} unreplayed bytes of this segment and {} later segment(s) kept as *.corrupt",
+        path, off, reason, last_, bytes.size() - off, segs_.size() - i - 1);
     if (off <= kSegmentHeaderBytes) {
       if (Status s = RenameFile(path, path + ".corrupt"); !s.ok()) return s;
     } else {
@@ -170,10 +173,11 @@ Result<RecoveryReport> Recover(const DataDir& dir, HubCore& core, TimePoint now)
   LogReplayer replayer(dir, listing->segments, core, now, report);
   if (Status s = replayer.Run(); !s.ok()) return s;
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  spdlog::info("recovered {} entries from snapshot seq {} and {} log records (through seq {}) in "
-               "{:.3f} s",
-               report.snapshot_entries, report.snapshot_base, report.records_replayed,
-               report.last_seq, report.seconds);
+  spdlog::info(
+      "recovered {} entries from snapshot seq {} and {} log records (through seq {}) in "
+      "{:.3f} s",
+      report.snapshot_entries, report.snapshot_base, report.records_replayed, report.last_seq,
+      report.seconds);
   return report;
 }
 

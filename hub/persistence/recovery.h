@@ -30,7 +30,7 @@ struct RecoveryReport {
   uint64_t last_seq = 0;            // max(snapshot_base, last record replayed)
   uint64_t torn_bytes_dropped = 0;  // truncated from the newest segment's tail
   bool stopped_at_corruption = false;
-  std::string corruption;           // what stopped replay, with file and offset
+  std::string corruption;  // what stopped replay, with file and offset
   double seconds = 0;
 };
 

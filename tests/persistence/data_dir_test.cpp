@@ -35,7 +35,10 @@ TEST_CASE("a second open of a locked data dir refuses, naming the dir and the ho
 
 TEST_CASE("the lock is released with the DataDir") {
   TempDir tmp;
-  { auto first = DataDir::Open(tmp.path()); REQUIRE(first.has_value()); }
+  {
+    auto first = DataDir::Open(tmp.path());
+    REQUIRE(first.has_value());
+  }
   CHECK(DataDir::Open(tmp.path()).has_value());
 }
 

@@ -357,16 +357,15 @@ TEST_CASE("a sync point is fsync'd without waiting out the commit interval") {
   auto opened = Persistence::Open(config, *core, clock);
   REQUIRE(opened.has_value());
   Persistence& p = **opened;
-  SUBCASE("sync point before the hand-over") {
-    RegisterRange(*core, 0, 5, clock.Now());
-  }
+  SUBCASE("sync point before the hand-over") { RegisterRange(*core, 0, 5, clock.Now()); }
   SUBCASE("sync point after a non-urgent hand-over") {
     RegisterRange(*core, 0, 5, clock.Now());
     p.Pump();
   }
   uint64_t seq = p.SyncPoint();
   CHECK(seq == 5);
-  CHECK(PumpUntil(p, [&] { return p.durable_seq() >= seq; }, std::chrono::seconds(5)));
+  CHECK(PumpUntil(
+      p, [&] { return p.durable_seq() >= seq; }, std::chrono::seconds(5)));
 }
 
 }  // namespace

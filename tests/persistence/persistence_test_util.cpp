@@ -57,8 +57,7 @@ PersistenceConfig TestConfig(const std::string& dir) {
   return c;
 }
 
-bool PumpUntil(Persistence& p, const std::function<bool()>& done,
-               std::chrono::milliseconds limit) {
+bool PumpUntil(Persistence& p, const std::function<bool()>& done, std::chrono::milliseconds limit) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (true) {
     p.Pump();
@@ -67,7 +66,8 @@ bool PumpUntil(Persistence& p, const std::function<bool()>& done,
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd pfd{p.notify_fd(), POLLIN, 0};
-    int timeout = p.PollTimeoutMs() == 0 ? 0 : static_cast<int>(std::min<int64_t>(left.count(), 100));
+    int timeout =
+        p.PollTimeoutMs() == 0 ? 0 : static_cast<int>(std::min<int64_t>(left.count(), 100));
     if (::poll(&pfd, 1, timeout) > 0) p.DrainNotify();
   }
 }
