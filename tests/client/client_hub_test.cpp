@@ -3,9 +3,11 @@
 // and comes back.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "client/client.h"
@@ -147,6 +149,25 @@ TEST_CASE("client+hub: 1,000 requests in flight on one connection all come back 
   CHECK(ok == kInFlight);
   CHECK(c->counters().replies_matched == kInFlight);
   CHECK(c->counters().late_replies == 0);
+}
+
+TEST_CASE("client+hub: synchronous calls from many threads share one client") {
+  HubProcess hub = StartHub();
+  auto c = Connect(hub, 451);
+  constexpr int kThreads = 8, kCalls = 100;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kCalls; ++i) {
+        Keys key = {"t" + std::to_string(t) + "-" + std::to_string(i)};
+        auto r = c->CanOffload(key);
+        if (r.has_value() && r->granted == key) ok.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(ok.load() == kThreads * kCalls);
 }
 
 TEST_CASE("client+hub: a client re-created with the same id keeps its leases") {
