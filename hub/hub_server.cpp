@@ -64,7 +64,11 @@ struct HubServer::Impl {
   bool ReceiveQuery();
   void HandleQuery(bool shutting_down);
   void ApplyRegistration(std::string_view frame);
-  Message Answer(std::string_view routing_id, std::string_view message, TimePoint now);
+  struct Answered {
+    Message reply;
+    TypeCounters* type = nullptr;  // the request's counters (null when it did not decode)
+  };
+  Answered Answer(std::string_view routing_id, std::string_view message, TimePoint now);
   void AppendServerStats(StatsResponse& stats) const;
   void SendReply(std::string_view routing_id, uint32_t request_id, const Message& reply);
   void SendFrame(std::string_view routing_id, std::string_view frame);
@@ -187,25 +191,28 @@ void HubServer::Impl::HandleQuery(bool shutting_down) {
               MakeErrorResponse(ReplyVersionFor(message), core.config().epoch, s));
     return;
   }
-  const Message reply = Answer(routing_id.view(), message, start);
-  SendReply(routing_id.view(), request_id, reply);
+  const Answered answered = Answer(routing_id.view(), message, start);
+  SendReply(routing_id.view(), request_id, answered.reply);
+  if (answered.type != nullptr) {
+    const Duration took = clock.Now() - start;
+    answered.type->latency_ns_sum += static_cast<uint64_t>(took.count());
+    ++answered.type->latency_us_log2[LatencyBucket(took)];
+  }
 }
 
-// Decodes and answers one query message; records per-type counters and latency.
-Message HubServer::Impl::Answer(std::string_view rid, std::string_view message, TimePoint now) {
+// Decodes and answers one query message; counts it by type.
+HubServer::Impl::Answered HubServer::Impl::Answer(std::string_view rid, std::string_view message,
+                                                  TimePoint now) {
   if (message.empty()) {
     ++counters.decode_failures;
-    return MakeErrorResponse(ProtocolVersion::kV1, core.config().epoch,
-                             MalformedError("a request id and no message"));
+    return {MakeErrorResponse(ProtocolVersion::kV1, core.config().epoch,
+                              MalformedError("a request id and no message"))};
   }
   auto request = DecodeRequest(message, core.config().limits, Channel::kQuery);
   if (!request) {
-    ++counters.decode_failures;
-    const auto type =
-        static_cast<size_t>(message.size() > 1 ? static_cast<uint8_t>(message[1]) : 0);
-    if (type < counters.by_type.size()) ++counters.by_type[type].errors;
+    ++counters.decode_failures;  // not counted by type: the type byte itself may be the fault
     WarnBadInput("undecodable query", request.error());
-    return MakeErrorResponse(ReplyVersionFor(message), core.config().epoch, request.error());
+    return {MakeErrorResponse(ReplyVersionFor(message), core.config().epoch, request.error())};
   }
   const Message& req = *request;
   // v1 has no client id: the lease owner is the peer's routing id (stable for our client).
@@ -217,10 +224,7 @@ Message HubServer::Impl::Answer(std::string_view rid, std::string_view message, 
   tc.keys += KeyCount(req.body);
   if (std::holds_alternative<ErrorResponse>(reply.body)) ++tc.errors;
   if (auto* stats = std::get_if<StatsResponse>(&reply.body)) AppendServerStats(*stats);
-  const Duration took = clock.Now() - now;
-  tc.latency_ns_sum += static_cast<uint64_t>(took.count());
-  ++tc.latency_us_log2[LatencyBucket(took)];
-  return reply;
+  return {std::move(reply), &tc};
 }
 
 void HubServer::Impl::AppendServerStats(StatsResponse& stats) const {

@@ -55,7 +55,7 @@ inline constexpr size_t kLatencyBuckets = 24;
 struct TypeCounters {
   uint64_t requests = 0;
   uint64_t keys = 0;            // keys or entries carried by the requests
-  uint64_t errors = 0;          // answered with an ErrorResponse (decode or core)
+  uint64_t errors = 0;          // decoded, but answered with an ErrorResponse by the core
   uint64_t latency_ns_sum = 0;  // receive -> reply handed to ZeroMQ
   std::array<uint64_t, kLatencyBuckets> latency_us_log2{};
 };
