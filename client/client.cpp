@@ -2,6 +2,8 @@
 // I/O thread (client_impl.cpp), decode the reply into owned results on completion.
 #include "client/client.h"
 
+#include <fmt/format.h>
+
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -24,14 +26,14 @@ DecodeLimits ResponseLimits() {
 
 Status ErrorStatus(const Message& msg, const ErrorResponse& err) {
   if (msg.version == ProtocolVersion::kV2 && IsWireCode(err.code)) {
-    return Status(err.code, "hub: " + err.message);
+    return Status(err.code, fmt::format("hub: {}", err.message));
   }
-  return Status(StatusCode::kRemoteError, "hub: " + err.message);
+  return Status(StatusCode::kRemoteError, fmt::format("hub: {}", err.message));
 }
 
 Status UnexpectedReply(const Message& msg, std::string_view wanted) {
-  return MalformedError("expected a " + std::string(wanted) + ", the hub sent a " +
-                        std::string(MessageTypeName(TypeOf(msg.body))));
+  return MalformedError(
+      fmt::format("expected a {}, the hub sent a {}", wanted, MessageTypeName(TypeOf(msg.body))));
 }
 
 template <typename T>
@@ -67,7 +69,8 @@ std::future<Result<T>> Submit(Client::Impl& impl, Body body, Convert convert) {
         }
         Result<Message> decoded = DecodeResponse(*reply, ResponseLimits());
         if (!decoded) {
-          promise->set_value(MalformedError("undecodable reply: " + decoded.error().ToString()));
+          promise->set_value(
+              MalformedError(fmt::format("undecodable reply: {}", decoded.error().ToString())));
         } else if (const auto* err = std::get_if<ErrorResponse>(&decoded->body)) {
           promise->set_value(ErrorStatus(*decoded, *err));
         } else {
@@ -90,8 +93,7 @@ auto CountOf(std::string_view name) {
 }
 
 Status CountMismatch(size_t got, size_t want) {
-  return MalformedError("the hub answered " + std::to_string(got) + " statuses for " +
-                        std::to_string(want) + " requested");
+  return MalformedError(fmt::format("the hub answered {} statuses for {} requested", got, want));
 }
 
 }  // namespace

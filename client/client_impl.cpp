@@ -1,5 +1,6 @@
 #include "client/client_impl.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -94,11 +95,10 @@ Status Client::Impl::Register(std::vector<BlockEntry> entries) {
         transport_->Wake();
         if (reg_cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
             batcher_.pending() + outbound_entries_ >= options_.max_pending_registrations) {
-          return UnavailableError("Register: registration queue full for " +
-                                  std::to_string(options_.request_timeout.count()) +
-                                  " ms (hub not draining); " + std::to_string(accepted) + " of " +
-                                  std::to_string(entries.size()) +
-                                  " entries accepted, the rest were not");
+          return UnavailableError(fmt::format(
+              "Register: registration queue full for {} ms (hub not draining); {} of {} entries "
+              "accepted, the rest were not",
+              options_.request_timeout.count(), accepted, entries.size()));
         }
       }
       if (reg_closed_) return UnavailableError("Register: the client is closed");
@@ -122,9 +122,8 @@ Status Client::Impl::Flush() {
       reg_cv_.wait_until(lock, deadline, [&] { return sent_total_ >= target || reg_closed_; });
   if (sent_total_ >= target) return Status::Ok();
   if (!done) {
-    return TimeoutError("Flush: " + std::to_string(target - sent_total_) +
-                        " registration entries not sent within " +
-                        std::to_string(options_.request_timeout.count()) + " ms");
+    return TimeoutError(fmt::format("Flush: {} registration entries not sent within {} ms",
+                                    target - sent_total_, options_.request_timeout.count()));
   }
   return UnavailableError("Flush: the client closed first");
 }
@@ -158,8 +157,8 @@ Status Client::Impl::Close() {
     registrations_unsent_.store(unsent);
     spdlog::warn("blockhub client {:016x}: closed with {} registration entries not sent",
                  options_.client_id, unsent);
-    close_status_ = UnavailableError("Close: " + std::to_string(unsent) +
-                                     " registration entries could not be sent");
+    close_status_ =
+        UnavailableError(fmt::format("Close: {} registration entries could not be sent", unsent));
   }
   return close_status_;
 }
@@ -249,8 +248,8 @@ void Client::Impl::ExpireRequests(TimePoint now) {
     Completion done = std::move(it->second.done);
     in_flight_.erase(it);
     timeouts_.fetch_add(1);
-    done(TimeoutError("no reply from the hub within " +
-                      std::to_string(options_.request_timeout.count()) + " ms"));
+    done(TimeoutError(
+        fmt::format("no reply from the hub within {} ms", options_.request_timeout.count())));
   }
 }
 

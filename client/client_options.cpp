@@ -1,5 +1,6 @@
 #include "client/client_options.h"
 
+#include <fmt/format.h>
 #include <xxhash.h>
 
 #include <random>
@@ -10,7 +11,7 @@ namespace blockhub {
 namespace {
 
 Status NamedError(const char* name, const Status& s) {
-  return InvalidArgumentError(std::string("environment variable ") + name + ": " + s.message());
+  return InvalidArgumentError(fmt::format("environment variable {}: {}", name, s.message()));
 }
 
 // Applies one optional string variable.

@@ -1,5 +1,6 @@
 // The ZeroMQ Transport: DEALER (queries) + PUSH (registrations) + an eventfd for Wake().
 // zmq::error_t is caught here and turned into Status.
+#include <fmt/format.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -32,7 +33,7 @@ class ZmqTransport final : public Transport {
       dealer_.connect(c.query_addr);
       push_.connect(c.register_addr);
     } catch (const zmq::error_t& e) {
-      return InvalidArgumentError(std::string("cannot connect to the hub: ") + e.what());
+      return InvalidArgumentError(fmt::format("cannot connect to the hub: {}", e.what()));
     }
     return Status::Ok();
   }
@@ -43,7 +44,7 @@ class ZmqTransport final : public Transport {
       if (!sent) return UnavailableError("query send queue is full (hwm)");
       return Status::Ok();
     } catch (const zmq::error_t& e) {
-      return UnavailableError(std::string("query send failed: ") + e.what());
+      return UnavailableError(fmt::format("query send failed: {}", e.what()));
     }
   }
 
@@ -52,7 +53,7 @@ class ZmqTransport final : public Transport {
       auto sent = push_.send(zmq::buffer(frame.data(), frame.size()), zmq::send_flags::dontwait);
       return sent.has_value();
     } catch (const zmq::error_t& e) {
-      return UnavailableError(std::string("registration send failed: ") + e.what());
+      return UnavailableError(fmt::format("registration send failed: {}", e.what()));
     }
   }
 
@@ -78,7 +79,7 @@ class ZmqTransport final : public Transport {
         replies.emplace_back(static_cast<const char*>(msg.data()), msg.size());
       }
     } catch (const zmq::error_t& e) {
-      return UnavailableError(std::string("transport wait failed: ") + e.what());
+      return UnavailableError(fmt::format("transport wait failed: {}", e.what()));
     }
     return Status::Ok();
   }

@@ -2,6 +2,7 @@
 #include "client/batcher.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <chrono>
 
@@ -12,7 +13,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-BlockEntry E(int i) { return {"k" + std::to_string(i), "v" + std::to_string(i), ""}; }
+BlockEntry E(int i) { return {fmt::format("k{}", i), fmt::format("v{}", i), ""}; }
 
 TEST_CASE("batcher: a batch is due when it reaches batch_size") {
   ManualClock clock;

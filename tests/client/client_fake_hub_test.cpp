@@ -1,6 +1,7 @@
 // The client against a scripted hub (FakeHub): reply matching, deadlines, late replies, epochs,
 // batching and back-pressure, protocol 1 behaviour. No real hub involved.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <chrono>
 #include <future>
@@ -236,7 +237,7 @@ TEST_CASE("client: a full registration queue blocks Register, then fails; Close 
   int accepted = 0;
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 50 && last.ok(); ++i) {
-    last = client->Register({{"k" + std::to_string(i), "v", ""}});
+    last = client->Register({{fmt::format("k{}", i), "v", ""}});
     if (last.ok()) ++accepted;
   }
   REQUIRE_FALSE(last.ok());

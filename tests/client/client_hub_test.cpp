@@ -2,6 +2,7 @@
 // both protocol versions, 1,000 requests in flight, leases across reconnects, a hub that goes down
 // and comes back.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <atomic>
 #include <chrono>
@@ -137,7 +138,7 @@ TEST_CASE("client+hub: 1,000 requests in flight on one connection all come back 
   std::vector<std::future<Result<CanOffloadResult>>> futures;
   futures.reserve(kInFlight);
   for (int i = 0; i < kInFlight; ++i) {
-    keys[i] = {"key-" + std::to_string(i)};
+    keys[i] = {fmt::format("key-{}", i)};
     futures.push_back(c->CanOffloadAsync(keys[i]));
   }
   int ok = 0;
@@ -160,7 +161,7 @@ TEST_CASE("client+hub: synchronous calls from many threads share one client") {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kCalls; ++i) {
-        Keys key = {"t" + std::to_string(t) + "-" + std::to_string(i)};
+        Keys key = {fmt::format("t{}-{}", t, i)};
         auto r = c->CanOffload(key);
         if (r.has_value() && r->granted == key) ok.fetch_add(1);
       }

@@ -1,5 +1,7 @@
 #include "tools/cli/cli_commands.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -225,7 +227,7 @@ int RunDecode(const CommonSettings& s, const std::vector<std::string>& hex_parts
   if (hex.starts_with("0x")) hex.erase(0, 2);
   std::string bytes;
   if (!FromHex(hex, bytes))
-    return ReportError(s, InvalidArgumentError("'" + hex + "' is not hex"), kExitUsage);
+    return ReportError(s, InvalidArgumentError(fmt::format("'{}' is not hex", hex)), kExitUsage);
   auto decoded = DecodeFrame(bytes);
   if (!decoded) return ReportError(s, decoded.error(), kExitHubError);
   const Message& m = decoded->message;

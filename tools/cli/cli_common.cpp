@@ -1,5 +1,7 @@
 #include "tools/cli/cli_common.h"
 
+#include <fmt/format.h>
+
 #include <boost/json/src.hpp>  // Boost.JSON, header-only: compiled into this one file
 #include <cstdio>
 #include <iostream>
@@ -14,8 +16,8 @@ Result<std::vector<std::string>> ParseKeys(KeyFormat f, const std::vector<std::s
   for (const auto& t : texts) {
     auto k = ParseKeyText(f, t);
     if (!k) {
-      return InvalidArgumentError("key '" + t + "' (" + std::string(KeyFormatName(f)) +
-                                  "): " + k.error().message());
+      return InvalidArgumentError(
+          fmt::format("key '{}' ({}): {}", t, KeyFormatName(f), k.error().message()));
     }
     keys.push_back(std::move(*k));
   }
@@ -25,7 +27,7 @@ Result<std::vector<std::string>> ParseKeys(KeyFormat f, const std::vector<std::s
 Result<std::string> ParseBytesArg(std::string_view text) {
   if (text.starts_with("u64:")) {
     auto v = ParseU64(text.substr(4));
-    if (!v) return InvalidArgumentError("'" + std::string(text) + "': " + v.error().message());
+    if (!v) return InvalidArgumentError(fmt::format("'{}': {}", text, v.error().message()));
     std::string out(8, '\0');
     StoreU64(out.data(), *v);
     return out;
@@ -33,7 +35,7 @@ Result<std::string> ParseBytesArg(std::string_view text) {
   if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
   std::string out;
   if (!FromHex(text, out)) {
-    return InvalidArgumentError("'" + std::string(text) + "' is neither hex bytes nor u64:N");
+    return InvalidArgumentError(fmt::format("'{}' is neither hex bytes nor u64:N", text));
   }
   return out;
 }
@@ -41,13 +43,12 @@ Result<std::string> ParseBytesArg(std::string_view text) {
 Result<BlockEntry> ParseEntryArg(KeyFormat f, std::string_view text) {
   size_t eq = text.find('=');
   if (eq == std::string_view::npos) {
-    return InvalidArgumentError("entry '" + std::string(text) + "' is not KEY=VALUE[=METADATA]");
+    return InvalidArgumentError(fmt::format("entry '{}' is not KEY=VALUE[=METADATA]", text));
   }
   std::string_view rest = text.substr(eq + 1);
   size_t eq2 = rest.find('=');
   auto key = ParseKeyText(f, text.substr(0, eq));
-  if (!key)
-    return InvalidArgumentError("entry '" + std::string(text) + "': " + key.error().message());
+  if (!key) return InvalidArgumentError(fmt::format("entry '{}': {}", text, key.error().message()));
   auto value = ParseBytesArg(rest.substr(0, eq2));
   if (!value) return value.error();
   std::string metadata;

@@ -1,5 +1,7 @@
 #include "tools/cli/cli_decode.h"
 
+#include <fmt/format.h>
+
 #include "codec/codec.h"
 #include "common/bytes.h"
 
@@ -30,8 +32,8 @@ Result<DecodedFrame> DecodeFrame(std::string_view bytes) {
   if (bytes.size() >= kRequestIdBytes + 2) {
     Result<Message> framed = DecodeBare(bytes.substr(kRequestIdBytes));
     if (framed) return DecodedFrame{LoadU32(bytes.data()), std::move(*framed)};
-    return MalformedError("not a message (" + bare.error().ToString() +
-                          ") nor a request id + message (" + framed.error().ToString() + ")");
+    return MalformedError(fmt::format("not a message ({}) nor a request id + message ({})",
+                                      bare.error().ToString(), framed.error().ToString()));
   }
   return bare.error();
 }

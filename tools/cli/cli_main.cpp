@@ -1,6 +1,8 @@
 // blockhub: command-line client for a running blockhub hub (or a Dynamo KVBM registry hub with
 // --protocol 1). Connection settings come from DYN_REGISTRY_CLIENT_* variables, flags win.
 // Exit codes: 0 ok, 1 hub/transport error (or an undecodable frame for `decode`), 2 usage error.
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
@@ -69,11 +71,11 @@ Status Finish(CommonSettings& s, const Args& a) {
   s.client.protocol = a.protocol == 1 ? ProtocolVersion::kV1 : ProtocolVersion::kV2;
   if (!a.client_id.empty()) {
     auto id = ParseClientId(a.client_id);
-    if (!id) return InvalidArgumentError("--client-id: " + id.error().message());
+    if (!id) return InvalidArgumentError(fmt::format("--client-id: {}", id.error().message()));
     s.client.client_id = *id;
   }
   auto f = ParseKeyFormat(a.key_format);
-  if (!f) return InvalidArgumentError("--key-format: " + f.error().message());
+  if (!f) return InvalidArgumentError(fmt::format("--key-format: {}", f.error().message()));
   s.key_format = *f;
   return s.client.Validate();
 }
