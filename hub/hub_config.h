@@ -25,9 +25,17 @@ struct HubConfig {
   std::chrono::milliseconds lease_ttl{30'000};
   uint64_t epoch = 0;             // random per start, chosen by main
   std::string hub_version = "blockhub 0.1.0";
+  // Bytes of value+metadata stored inside each catalog record; larger payloads go to an arena
+  // (8-byte reference inline). 0 = automatic: 24 for positional keys (Dynamo's RemoteKey values),
+  // 8 otherwise (a u64 value, no metadata). Memory only: never changes behaviour.
+  uint32_t inline_payload_bytes = 0;
 };
 
-// Start-up check of a whole config (e.g. the positional policy needs positional keys).
+// The live-lease bound in force: max_leases, or capacity when max_leases is 0.
+uint64_t EffectiveMaxLeases(const HubConfig& config);
+
+// Start-up check of a whole config: capacity 1 .. 2^32-2, a lease TTL of 1 ms .. 2^32-1 ms,
+// tail needs u64 or positional keys, positional needs positional keys, sizes the catalog can hold.
 Status ValidateHubConfig(const HubConfig& config);
 
 }  // namespace blockhub

@@ -1,0 +1,49 @@
+// CatalogStore: the storage seam of the block catalog (ARCHITECTURE.md habit 4). It maps keys of
+// the configured format to (value, metadata) and names each stored entry by a dense u32 Handle,
+// which the eviction policies use to keep their per-entry state in plain arrays. It makes no
+// decisions: capacity, eviction, leases and first-writer-wins live in HubCore.
+//
+// The in-memory default is MemoryCatalogStore (memory_catalog_store.h), made by
+// MakeMemoryCatalogStore().
+//
+// Owned by HubCore; called on the core's thread only; implementations need no locks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "codec/message.h"
+#include "common/status.h"
+#include "hub/hub_config.h"
+
+namespace blockhub {
+
+class CatalogStore {
+ public:
+  using Handle = uint32_t;
+  static constexpr Handle kNoHandle = 0xFFFF'FFFFu;
+
+  virtual ~CatalogStore() = default;
+
+  // Called once by HubCore, before any other call, with the validated configuration.
+  virtual Status Open(const HubConfig& config) = 0;
+
+  // The entry stored under `key`, or kNoHandle.
+  virtual Handle Find(std::string_view key) const = 0;
+  // Stores an entry whose key is absent and valid for the key format (HubCore checks both).
+  virtual Handle Insert(const Entry& entry) = 0;
+  virtual void Erase(Handle handle) = 0;
+  // The entry's bytes, valid until the entry is erased.
+  virtual Entry Get(Handle handle) const = 0;
+
+  virtual uint64_t size() const = 0;
+  // Every live handle is below this; a walk over [0, handle_limit()) with IsLive visits all.
+  virtual Handle handle_limit() const = 0;
+  virtual bool IsLive(Handle handle) const = 0;
+};
+
+// The in-memory default store (configured by HubCore through Open).
+std::unique_ptr<CatalogStore> MakeMemoryCatalogStore();
+
+}  // namespace blockhub

@@ -1,0 +1,52 @@
+// HubCore::Impl: the core's state and per-key operations, shared by hub_core.cpp (catalog, leases,
+// recovery, walk) and hub_core_handle.cpp (request dispatch, validation, responses). Private to
+// hub/; one thread; not thread-safe.
+#pragma once
+
+#include <memory>
+
+#include "hub/catalog_store.h"
+#include "hub/eviction_policy.h"
+#include "hub/hub_core.h"
+#include "hub/lease_table.h"
+
+namespace blockhub {
+
+struct HubCore::Impl {
+  Impl(HubConfig config, std::unique_ptr<CatalogStore> store);
+
+  // Registers one entry (first writer wins, capacity and eviction apply). `live` = a real
+  // registration: drops the key's lease and tells the listener; false for Restore.
+  RegisterStatus RegisterOne(const Entry& entry, TimePoint now, bool live);
+  // Erases a stored entry; `evicted` picks the counter, `notify` calls the listener.
+  void EraseOne(CatalogStore::Handle h, bool evicted, bool notify);
+  EntryShape ShapeOf(const Entry& entry) const;
+
+  // Validation (before any effect): counts, key lengths, value/metadata sizes.
+  Status CheckKey(std::string_view key) const;
+  Status CheckKeys(const KeyList& keys) const;
+  Status CheckEntries(const std::vector<Entry>& entries) const;
+  // The live-lease bound for a CanOffload of `keys` (only new leases count).
+  Status CheckLeaseRoom(const KeyList& keys, TimePoint now);
+
+  Message Reply(ProtocolVersion version, Body body) const;
+  Message ErrorReply(ProtocolVersion version, const Status& error) const;
+  // Counters with the lease fields brought up to date.
+  const HubCounters& SyncedCounters();
+  // Every counter and gauge by its documented name (hub/STATS.md).
+  StatsResponse StatsBody();
+  struct Dispatcher;
+  Message Dispatch(OwnerId owner, const Message& request, TimePoint now);
+
+  HubConfig config;
+  std::unique_ptr<CatalogStore> store;
+  std::unique_ptr<EvictionPolicy> policy;
+  LeaseTable leases;
+  CatalogListener* listener = nullptr;
+  HubCounters counters;  // lease fields are copied from `leases` on read
+  uint64_t max_leases;
+  size_t fixed_key_len;   // 0 for bytes keys
+  bool needs_shape;       // the policy reads EntryShape
+};
+
+}  // namespace blockhub

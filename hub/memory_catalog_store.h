@@ -1,0 +1,41 @@
+// MemoryCatalogStore: the in-memory CatalogStore. Each entry is one KeyedSlab record:
+//   key (fixed width inline; bytes keys with a u16 length) | value_len:u16 | metadata_len:u16 |
+//   inline payload (HubConfig::inline_payload_bytes, at least 8)
+// value‖metadata sit in the inline payload when they fit, else in a ValueArena block whose 8-byte
+// reference takes the inline payload's place. A u64 key -> u64 value entry is a 20-byte record
+// plus its 4-byte table slot: no heap allocation per entry.
+//
+// Owned by HubCore; one thread; not thread-safe.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "hub/catalog_store.h"
+#include "hub/keyed_slab.h"
+#include "hub/value_arena.h"
+
+namespace blockhub {
+
+class MemoryCatalogStore final : public CatalogStore {
+ public:
+  MemoryCatalogStore() = default;
+
+  Status Open(const HubConfig& config) override;
+  Handle Find(std::string_view key) const override { return slab_->Find(key); }
+  Handle Insert(const Entry& entry) override;
+  void Erase(Handle handle) override;
+  Entry Get(Handle handle) const override;
+  uint64_t size() const override { return slab_->size(); }
+  Handle handle_limit() const override { return slab_->index_limit(); }
+  bool IsLive(Handle handle) const override { return slab_->IsLive(handle); }
+
+ private:
+  static constexpr size_t kLengthsBytes = 4;
+
+  size_t inline_bytes_ = 8;
+  std::unique_ptr<KeyedSlab> slab_;
+  std::unique_ptr<ValueArena> arena_;
+};
+
+}  // namespace blockhub
