@@ -52,9 +52,9 @@
 //                bytes left (malformed). Only then is anything reserved, so a reservation is
 //                bounded by both the limit and the frame size.
 //      - lp16 length read (truncated -> malformed), then judged BEFORE its bytes are looked at:
-//                a request key of length 0, > max_key_bytes, or != the key format's length
-//                (bad_key); a value > max_value_bytes or metadata > max_metadata_bytes
-//                (too_large); then length > bytes left (malformed)
+//                a request key of length 0, > max_key_bytes (bytes format), or != the fixed
+//                format's length (bad_key); a value > max_value_bytes or metadata >
+//                max_metadata_bytes (too_large); then length > bytes left (malformed)
 //   8. bytes left after the body                       -> malformed
 //
 // Decoded keys, values, metadata and Hello fields are views into the input; only error texts,
@@ -86,9 +86,11 @@ class Decoder {
  public:
   Decoder(std::string_view bytes, const DecodeLimits& limits, bool check_keys)
       : r_(bytes), limits_(limits), check_keys_(check_keys) {
+    // PROTOCOL.md §6: a fixed-length format takes exactly its length (max_key_bytes bounds the
+    // bytes format only, as the hub's configuration documents it).
     size_t fixed = KeyFormatLength(limits.key_format);
     key_min_ = fixed != 0 ? fixed : 1;
-    key_max_ = fixed != 0 ? std::min<size_t>(fixed, limits.max_key_bytes) : limits.max_key_bytes;
+    key_max_ = fixed != 0 ? fixed : limits.max_key_bytes;
   }
 
   Status Header(bool request, Channel channel, Message& msg, MessageType& type);
@@ -122,7 +124,7 @@ class Decoder {
   // The same verdicts as ValidateKey, from the length field alone.
   Status BadKeyLength(size_t len) const {
     if (len == 0) return BadKeyError("empty key");
-    if (len > limits_.max_key_bytes) {
+    if (KeyFormatLength(limits_.key_format) == 0 && len > limits_.max_key_bytes) {
       return BadKeyError(
           fmt::format("key of {} bytes exceeds max_key_bytes {}", len, limits_.max_key_bytes));
     }

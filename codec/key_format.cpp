@@ -126,11 +126,11 @@ size_t KeyFormatLength(KeyFormat f) {
 
 Status ValidateKey(KeyFormat f, std::string_view key, uint32_t max_key_bytes) {
   if (key.empty()) return BadKeyError("empty key");
-  if (key.size() > max_key_bytes) {
+  size_t want = KeyFormatLength(f);
+  if (want == 0 && key.size() > max_key_bytes) {
     return BadKeyError(
         fmt::format("key of {} bytes exceeds max_key_bytes {}", key.size(), max_key_bytes));
   }
-  size_t want = KeyFormatLength(f);
   if (want != 0 && key.size() != want) {
     return BadKeyError(fmt::format("key of {} bytes, the {} key format needs {}", key.size(),
                                    KeyFormatName(f), want));

@@ -27,8 +27,8 @@ Result<KeyFormat> ParseKeyFormat(std::string_view name);
 // Fixed length of the format, or 0 for kBytes (variable).
 size_t KeyFormatLength(KeyFormat f);
 
-// Checks one key against the format: empty, longer than max_key_bytes, or the wrong fixed length
-// -> BadKey.
+// Checks one key against the format: empty, longer than max_key_bytes (bytes format only), or the
+// wrong fixed length -> BadKey.
 Status ValidateKey(KeyFormat f, std::string_view key, uint32_t max_key_bytes);
 
 // Text <-> key bytes, for the CLI and tools:

@@ -35,8 +35,10 @@ TEST_CASE("ValidateKey") {
   CHECK(ValidateKey(KeyFormat::kU64, std::string(8, 'a'), 64).ok());
   CHECK(ValidateKey(KeyFormat::kU64, std::string(7, 'a'), 64).code() == StatusCode::kBadKey);
   CHECK(ValidateKey(KeyFormat::kPositional, std::string(20, 'a'), 64).ok());
-  CHECK(ValidateKey(KeyFormat::kPositional, std::string(20, 'a'), 16).code() ==
-        StatusCode::kBadKey);
+  // max_key_bytes bounds the bytes format only (PROTOCOL.md §6): a fixed format takes its length.
+  CHECK(ValidateKey(KeyFormat::kPositional, std::string(20, 'a'), 16).ok());
+  CHECK(ValidateKey(KeyFormat::kU64, std::string(8, 'a'), 4).ok());
+  CHECK(ValidateKey(KeyFormat::kU64, std::string(9, 'a'), 4).code() == StatusCode::kBadKey);
 }
 
 TEST_CASE("u64 keys: decimal or 0x-hex, little-endian") {

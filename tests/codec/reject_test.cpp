@@ -163,11 +163,14 @@ TEST_CASE("keys of the wrong length for the key format are bad_key") {
   CHECK(Req(OneKey(0), bytes_format) == StatusCode::kBadKey);
   CHECK(Req(OneKey(65), bytes_format) == StatusCode::kBadKey);
   CHECK(Req(OneKey(65).substr(0, 8), bytes_format) == StatusCode::kBadKey);
-  // A fixed format longer than max_key_bytes accepts no key at all.
+  // max_key_bytes bounds the bytes format only: a fixed format takes exactly its length even when
+  // max_key_bytes is smaller (PROTOCOL.md §6; the hub core and --max-key-bytes agree).
   DecodeLimits tight;
   tight.key_format = KeyFormat::kPositional;
   tight.max_key_bytes = 16;
-  CHECK(Req(OneKey(20), tight) == StatusCode::kBadKey);
+  CHECK(Req(OneKey(20), tight) == StatusCode::kOk);
+  CHECK(Req(OneKey(16), tight) == StatusCode::kBadKey);
+  CHECK(Req(OneKey(21).substr(0, 8), tight) == StatusCode::kBadKey);
   // Responses do not judge keys.
   CHECK(Resp(Hex("01 05 01 00 00 00 01 00 6b 00 00 00 00")) == StatusCode::kOk);
 }
