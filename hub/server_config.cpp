@@ -112,9 +112,10 @@ void AddNetworkOptions(OptionTable& t, ServerConfig& c) {
 }
 
 void AddCatalogOptions(OptionTable& t, ServerConfig& c) {
+  constexpr uint64_t kMaxCapacity = 0xFFFF'FFFEull;  // the catalog's handles are u32
   HubConfig& h = c.hub;
   t.Add("--capacity", "DYN_REGISTRY_HUB_CAPACITY", "N", "Stored entries the catalog holds",
-        std::to_string(h.capacity), Number(h.capacity, 1, UINT64_MAX));
+        std::to_string(h.capacity), Number(h.capacity, 1, kMaxCapacity));
   t.Add("--max-leases", "DYN_REGISTRY_HUB_MAX_LEASES", "N",
         "Live leases the hub holds at once (a CanOffload over the bound gets error 6)",
         "the capacity", Number(h.max_leases, 1, UINT64_MAX));
@@ -208,8 +209,9 @@ Result<std::optional<ServerConfig>> ParseServerConfig(int argc, const char* cons
   }
   if (Status s = table.Resolve(); !s.ok()) return s;
   if (config.hub.max_leases == 0) config.hub.max_leases = config.hub.capacity;
+  // Cross-setting checks (e.g. --eviction tail needs u64 or positional keys).
   if (Status s = ValidateHubConfig(config.hub); !s.ok()) {
-    return InvalidArgumentError("configuration: " + s.message());
+    return InvalidArgumentError("inconsistent settings: " + s.message());
   }
   return std::optional<ServerConfig>(std::move(config));
 }

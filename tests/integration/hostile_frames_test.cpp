@@ -103,7 +103,7 @@ Result<HubProcess> StartSmallHub() {
       HubArgs({"--key-format", "u64", "--max-batch-keys", "1024", "--max-value-bytes", "256"}));
 }
 
-TEST_CASE("every hostile query frame gets an ErrorResponse with its id; the hub stays correct") {
+TEST_CASE("every hostile query frame gets an ErrorResponse with its id and the hub stays correct") {
   auto hub = StartSmallHub();
   REQUIRE_MESSAGE(hub.has_value(), hub.status().ToString());
   auto dealer = RawDealer::Connect(hub->query_endpoint());
@@ -134,7 +134,7 @@ TEST_CASE("every hostile query frame gets an ErrorResponse with its id; the hub 
   CHECK(EntryPairs(*match) == std::vector<std::pair<std::string, std::string>>{{U64Key(1), "one"}});
 }
 
-TEST_CASE("garbage frames are answered in v1 or v2 with their request id, never silence") {
+TEST_CASE("garbage frames are answered in v1 or v2 with their request id and never with silence") {
   auto hub = StartSmallHub();
   REQUIRE(hub.has_value());
   auto dealer = RawDealer::Connect(hub->query_endpoint());
@@ -154,7 +154,7 @@ TEST_CASE("garbage frames are answered in v1 or v2 with their request id, never 
   CHECK(StatValue(*dealer, "server_query_frames") == 301);
 }
 
-TEST_CASE("a REQ-style empty delimiter is tolerated; frames without a request id are dropped") {
+TEST_CASE("a REQ-style empty delimiter is tolerated and frames without a request id are dropped") {
   auto hub = StartSmallHub();
   REQUIRE(hub.has_value());
   auto dealer = RawDealer::Connect(hub->query_endpoint());
@@ -172,7 +172,7 @@ TEST_CASE("a REQ-style empty delimiter is tolerated; frames without a request id
   CHECK(StatValue(*dealer, "server_short_frames_dropped") == 4);
 }
 
-TEST_CASE("bad registration frames are dropped and counted; each frame stands alone") {
+TEST_CASE("bad registration frames are dropped and counted and each frame stands alone") {
   auto hub = StartSmallHub();
   REQUIRE(hub.has_value());
   auto push = RawPush::Connect(hub->register_endpoint());

@@ -146,6 +146,9 @@ TEST_CASE("bad configuration values exit with code 2 and name the flag or variab
       {{}, {{"DYN_REGISTRY_HUB_REGISTER_ADDR", "nowhere"}}, "DYN_REGISTRY_HUB_REGISTER_ADDR"},
       {{"--query-addr", "bogus://x"}, {}, "--query-addr"},
       {{"--no-such-flag"}, {}, "--no-such-flag"},
+      {{"--capacity", "4294967295"}, {}, "--capacity"},
+      {{"--eviction", "tail"}, {}, "eviction 'tail' needs key format"},
+      {{}, {{"DYN_REGISTRY_HUB_EVICTION", "positional"}}, "eviction 'positional' needs"},
   };
   for (const Bad& c : cases) {
     CAPTURE(c.named);
@@ -157,7 +160,7 @@ TEST_CASE("bad configuration values exit with code 2 and name the flag or variab
   }
 }
 
-TEST_CASE("flags win over variables; the millisecond lease setting wins over the seconds one") {
+TEST_CASE("flags win over variables and the millisecond lease setting wins over the seconds one") {
   SUBCASE("a bad variable is ignored when its flag is given") {
     auto hub = HubProcess::Start(
         HubArgs({"--capacity", "1234"}, {{"DYN_REGISTRY_HUB_CAPACITY", "nonsense"}}));

@@ -68,7 +68,7 @@ TEST_CASE("1000 requests in flight on one connection all come back matched") {
   CHECK(seen.size() == kInFlight);
 }
 
-TEST_CASE("a request to a hub that is down times out; after it comes back the next one succeeds") {
+TEST_CASE("a request to a hub that is down times out and the next one succeeds once it is back") {
   auto hub = HubProcess::Start();
   REQUIRE(hub.has_value());
   const std::string query_endpoint = hub->query_endpoint();
