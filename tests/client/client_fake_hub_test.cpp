@@ -217,7 +217,8 @@ TEST_CASE("client: a partial batch goes out by itself after the batch timeout") 
   REQUIRE(frames.size() == 1);
 }
 
-TEST_CASE("client: a full registration queue blocks Register, then fails; Close reports unsent") {
+TEST_CASE(
+    "client: a full registration queue blocks Register, then fails, and Close reports unsent") {
   // A registration endpoint where nobody listens: ZeroMQ queues up to the HWM, then refuses.
   std::string dead_endpoint;
   {

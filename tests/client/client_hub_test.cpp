@@ -192,7 +192,8 @@ TEST_CASE("client+hub: a client re-created with the same id keeps its leases") {
   }
 }
 
-TEST_CASE("client+hub: a hub that is down times out cleanly; after it comes back requests work") {
+TEST_CASE(
+    "client+hub: a hub that is down times out cleanly, and after it comes back requests work") {
   HubProcess hub = StartHub();
   const std::string query = hub.query_endpoint();
   const std::string reg = hub.register_endpoint();
