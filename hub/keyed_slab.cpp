@@ -10,7 +10,7 @@ KeyedSlab::KeyedSlab(size_t fixed_key_len, size_t max_key_bytes, size_t payload_
     : fixed_key_len_(fixed_key_len),
       key_region_(fixed_key_len != 0 ? fixed_key_len : 2 + max_key_bytes),
       stride_(key_region_ + payload_bytes),
-      index_(0, Hash{this}, Equal{this}) {}
+      index_(0, Hash{this}, Equal{this}, HugePageAllocator<uint32_t>()) {}
 
 size_t KeyedSlab::Hash::operator()(std::string_view key) const {
   return static_cast<size_t>(XXH3_64bits(key.data(), key.size()));

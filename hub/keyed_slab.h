@@ -22,6 +22,8 @@
 
 #include <boost/unordered/unordered_flat_set.hpp>
 
+#include "hub/huge_page_allocator.h"
+
 namespace blockhub {
 
 class KeyedSlab {
@@ -89,7 +91,7 @@ class KeyedSlab {
   std::vector<std::unique_ptr<std::byte[]>> chunks_;
   std::vector<uint64_t> live_;
   std::vector<uint32_t> free_;
-  boost::unordered_flat_set<uint32_t, Hash, Equal> index_;
+  boost::unordered_flat_set<uint32_t, Hash, Equal, HugePageAllocator<uint32_t>> index_;
 };
 
 }  // namespace blockhub

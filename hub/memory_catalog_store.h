@@ -32,6 +32,7 @@ class MemoryCatalogStore final : public CatalogStore {
 
  private:
   static constexpr size_t kLengthsBytes = 4;
+  static constexpr uint64_t kMaxPresized = uint64_t{1} << 25;
 
   size_t inline_bytes_ = 8;
   std::unique_ptr<KeyedSlab> slab_;

@@ -91,12 +91,15 @@ using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
 
 class RedisConnection final : public Connection {
  public:
-  RedisConnection(redisContext* c, uint64_t client_id, uint32_t lease_ttl_ms)
-      : ctx_(c), ttl_(std::to_string(lease_ttl_ms)), lease_(9, 'L') {
+  RedisConnection(redisContext* c, uint64_t client_id, uint32_t lease_ttl_ms, uint32_t inflight)
+      : ctx_(c),
+        ttl_(std::to_string(lease_ttl_ms)),
+        lease_(9, 'L'),
+        push_flush_every_(inflight) {
     StoreU64(lease_.data() + 1, client_id);
   }
 
-  // Loads both scripts; false on failure (with ctx_->errstr or the reply's error in `why`).
+  // Loads both scripts (SCRIPT LOAD is idempotent; the server keeps one copy).
   Status LoadScripts() {
     for (auto [script, sha] : {std::pair{kCanOffloadScript, &can_offload_sha_},
                                std::pair{kRegisterScript, &register_sha_}}) {
@@ -119,7 +122,11 @@ class RedisConnection final : public Connection {
                                argl_.data()) != REDIS_OK) {
       return UnavailableError(std::string("append: ") + ctx_->errstr);
     }
-    if (kind == RequestKind::kRegister) return Flush();  // no reply will pull the bytes out
+    if (kind == RequestKind::kRegister) {
+      // No reply will pull the bytes out: write them, in chunks of --inflight commands (big
+      // writes, and TCP back-pressure bounds what is queued).
+      return ++unflushed_pushes_ >= push_flush_every_ ? Flush() : Status::Ok();
+    }
     pending_.push_back({tag, kind});
     return Status::Ok();
   }
@@ -146,7 +153,7 @@ class RedisConnection final : public Connection {
 
   Status FinishPushes(int timeout_ms) override {
     if (!replies_off_) return Status::Ok();
-    if (Status s = AppendArgs({"CLIENT", "REPLY", "ON"}); !s.ok()) return s;
+    if (Status s = AppendArgs({"CLIENT", "REPLY", "ON"}); !s.ok()) return s;  // flushed below
     replies_off_ = false;
     const timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     redisSetTimeout(ctx_.get(), tv);
@@ -170,6 +177,7 @@ class RedisConnection final : public Connection {
   }
 
   Status Flush() {
+    unflushed_pushes_ = 0;
     int done = 0;
     while (!done) {
       if (redisBufferWrite(ctx_.get(), &done) != REDIS_OK) {
@@ -260,12 +268,16 @@ class RedisConnection final : public Connection {
   std::vector<size_t> argl_;
   std::deque<std::pair<uint32_t, RequestKind>> pending_;  // Redis answers in order
   bool replies_off_ = false;
+  uint32_t unflushed_pushes_ = 0;
+  uint32_t push_flush_every_;
 };
 
 class RedisTarget final : public Target {
  public:
-  RedisTarget(RedisOptions options, uint32_t lease_ttl_ms)
-      : options_(std::move(options)), lease_ttl_ms_(lease_ttl_ms) {}
+  RedisTarget(RedisOptions options, const WorkloadOptions& workload)
+      : options_(std::move(options)),
+        lease_ttl_ms_(workload.lease_ttl_ms),
+        inflight_(workload.inflight) {}
 
   std::string name() const override { return "redis"; }
 
@@ -279,7 +291,7 @@ class RedisTarget final : public Target {
       redisFree(c);
       return s;
     }
-    auto conn = std::make_unique<RedisConnection>(c, client_id, lease_ttl_ms_);
+    auto conn = std::make_unique<RedisConnection>(c, client_id, lease_ttl_ms_, inflight_);
     if (Status s = conn->LoadScripts(); !s.ok()) return s;
     return std::unique_ptr<Connection>(std::move(conn));
   }
@@ -290,6 +302,7 @@ class RedisTarget final : public Target {
  private:
   RedisOptions options_;
   uint32_t lease_ttl_ms_;
+  uint32_t inflight_;
 };
 
 int RunRedis(int argc, char** argv) {
@@ -313,7 +326,7 @@ int RunRedis(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", s.ToString().c_str());
     return 2;
   }
-  RedisTarget target(ro, wo.lease_ttl_ms);
+  RedisTarget target(ro, wo);
   return RunLoad(wo, target);
 }
 
