@@ -1,0 +1,261 @@
+// blockhub-bench core   — HubCore throughput, single thread, in-process: CanOffload, Register and
+//                         Match keys/s at a large and a small catalog (and their ratio), plus the
+//                         worst single Tick while a million leases expire at once.
+// blockhub-bench memory — resident bytes per catalog entry: u64 -> u64 (lru) and positional keys
+//                         -> 22-byte RemoteKey values; each measured in a forked child so one
+//                         measurement's freed heap cannot hide the next one's growth.
+// Requests are decoded-style Message structs (string_views into a key buffer built beforehand),
+// handed to HubCore::Handle / Apply exactly as the server does after decoding.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "hub/catalog_store.h"
+#include "hub/hub_core.h"
+#include "tools/bench/bench_command.h"
+
+namespace blockhub::bench {
+namespace {
+
+using SteadyTime = std::chrono::steady_clock;
+
+double Seconds(SteadyTime::time_point a, SteadyTime::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// Distinct, well-spread u64 keys: stored keys are Mix(2i), never-stored ones Mix(2i + 1).
+uint64_t Mix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// A buffer of 8-byte keys and views into it.
+struct KeyBuffer {
+  std::string bytes;
+  std::string_view At(size_t i) const { return std::string_view(bytes).substr(i * 8, 8); }
+  void Add(uint64_t k) { bytes.append(reinterpret_cast<const char*>(&k), 8); }
+};
+
+HubConfig BenchConfig(uint64_t entries) {
+  HubConfig c;
+  c.limits.key_format = KeyFormat::kU64;
+  c.eviction = EvictionKind::kLru;
+  c.capacity = entries;
+  c.max_leases = 0xFFFF'FFFE;  // the bench measures lookups, not the lease bound
+  c.lease_ttl = std::chrono::milliseconds(30'000);
+  return c;
+}
+
+struct Figures {
+  double register_kps = 0, offload_kps = 0, match_kps = 0;
+};
+
+// Fills a catalog of `entries` keys through Apply (Register batches of `batch`), then runs
+// `queries` keys of CanOffload and of Match through Handle, 50% stored.
+Figures RunThroughput(uint64_t entries, uint64_t queries, uint32_t batch) {
+  HubCore core(BenchConfig(entries), MakeMemoryCatalogStore());
+  const TimePoint now(std::chrono::seconds(1));
+  KeyBuffer stored;
+  stored.bytes.reserve(entries * 8);
+  for (uint64_t i = 0; i < entries; ++i) stored.Add(Mix(2 * i));
+  const std::string value(8, 'v');
+  Register reg;
+  reg.entries.resize(batch);
+  auto t0 = SteadyTime::now();
+  for (uint64_t i = 0; i < entries; i += batch) {
+    const size_t n = std::min<uint64_t>(batch, entries - i);
+    reg.entries.resize(n);
+    for (size_t j = 0; j < n; ++j) reg.entries[j] = Entry{stored.At(i + j), value, {}};
+    core.Apply(1, reg, now);
+  }
+  Figures f;
+  f.register_kps = static_cast<double>(entries) / Seconds(t0, SteadyTime::now());
+
+  // Query keys: alternate a random stored key and a never-stored one.
+  KeyBuffer query;
+  query.bytes.reserve(queries * 8);
+  for (uint64_t i = 0; i < queries; ++i) {
+    query.Add(i % 2 == 0 ? Mix(2 * (Mix(i) % entries)) : Mix(2 * (entries + i) + 1));
+  }
+  std::vector<Message> offloads, matches;
+  for (uint64_t i = 0; i < queries; i += batch) {
+    KeyList keys;
+    for (uint64_t j = i; j < std::min<uint64_t>(i + batch, queries); ++j) keys.push_back(query.At(j));
+    offloads.push_back(Message{ProtocolVersion::kV2, 7, 0, CanOffload{keys}});
+    matches.push_back(Message{ProtocolVersion::kV2, 7, 0, Match{MatchMode::kAll, keys}});
+  }
+  size_t sink = 0;
+  t0 = SteadyTime::now();
+  for (const Message& m : offloads) sink += core.Handle(7, m, now).body.index();
+  f.offload_kps = static_cast<double>(queries) / Seconds(t0, SteadyTime::now());
+  t0 = SteadyTime::now();
+  for (const Message& m : matches) sink += core.Handle(7, m, now).body.index();
+  f.match_kps = static_cast<double>(queries) / Seconds(t0, SteadyTime::now());
+  if (sink == 0) std::printf("# (unreachable)\n");
+  return f;
+}
+
+// Grants `leases` leases at t0, then sweeps them all at t0 + TTL with Tick(now, max_work),
+// reporting the longest single Tick.
+void RunExpiry(uint64_t leases, size_t max_work) {
+  HubConfig cfg = BenchConfig(1000);
+  cfg.lease_ttl = std::chrono::milliseconds(1000);
+  HubCore core(cfg, MakeMemoryCatalogStore());
+  KeyBuffer keys;
+  for (uint64_t i = 0; i < leases; ++i) keys.Add(Mix(i));
+  const TimePoint t0(std::chrono::seconds(1));
+  for (uint64_t i = 0; i < leases; i += 100) {
+    CanOffload req;
+    for (uint64_t j = i; j < std::min<uint64_t>(i + 100, leases); ++j) req.keys.push_back(keys.At(j));
+    core.Handle(1, Message{ProtocolVersion::kV2, 1, 0, std::move(req)}, t0);
+  }
+  const TimePoint later = t0 + std::chrono::milliseconds(1000);
+  double max_ms = 0, total_ms = 0;
+  size_t ticks = 0, expired = 0;
+  while (core.active_leases() > 0) {
+    auto a = SteadyTime::now();
+    expired += core.Tick(later, max_work);
+    const double ms = Seconds(a, SteadyTime::now()) * 1e3;
+    max_ms = std::max(max_ms, ms);
+    total_ms += ms;
+    ++ticks;
+  }
+  std::printf("RESULT core.lease_expiry.leases %zu leases\n", expired);
+  std::printf("RESULT core.lease_expiry.ticks %zu ticks\n", ticks);
+  std::printf("RESULT core.lease_expiry.max_tick_ms %.3f ms\n", max_ms);
+  std::printf("RESULT core.lease_expiry.total_ms %.1f ms\n", total_ms);
+}
+
+void PrintThroughput(const char* label, const Figures& f) {
+  std::printf("RESULT core.%s.register_keys_per_s %.0f keys/s\n", label, f.register_kps);
+  std::printf("RESULT core.%s.can_offload_keys_per_s %.0f keys/s\n", label, f.offload_kps);
+  std::printf("RESULT core.%s.match_keys_per_s %.0f keys/s\n", label, f.match_kps);
+}
+
+int RunCore(int argc, char** argv) {
+  CLI::App app{"HubCore throughput (single thread, in-process) and lease-expiry Tick cost"};
+  uint64_t entries = 10'000'000, small = 100'000, queries = 4'000'000, leases = 1'000'000;
+  uint32_t batch = 100;
+  size_t max_work = 4096;
+  app.add_option("--entries", entries, "catalog size of the large run (u64 keys, lru)");
+  app.add_option("--small-entries", small, "catalog size of the small run (for the ratio)");
+  app.add_option("--queries", queries, "keys queried per operation (50% stored)");
+  app.add_option("--batch", batch, "keys per request")->check(CLI::Range(1, 65536));
+  app.add_option("--leases", leases, "leases expiring at once for the Tick measurement");
+  app.add_option("--max-work", max_work, "Tick(now, max_work) budget");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  std::printf("# large catalog: %llu entries; small: %llu; %llu query keys; batch %u\n",
+              static_cast<unsigned long long>(entries), static_cast<unsigned long long>(small),
+              static_cast<unsigned long long>(queries), batch);
+  const Figures big = RunThroughput(entries, queries, batch);
+  PrintThroughput("large", big);
+  const Figures little = RunThroughput(small, queries, batch);
+  PrintThroughput("small", little);
+  std::printf("RESULT core.ratio.register %.2f large/small\n", big.register_kps / little.register_kps);
+  std::printf("RESULT core.ratio.can_offload %.2f large/small\n", big.offload_kps / little.offload_kps);
+  std::printf("RESULT core.ratio.match %.2f large/small\n", big.match_kps / little.match_kps);
+  RunExpiry(leases, max_work);
+  return 0;
+}
+
+uint64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+// RemoteKey Object{bucket "b", key = 16 hex digits of the sequence hash}: 22 bytes.
+std::string RemoteKeyValue(uint64_t hash) {
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash));
+  std::string v("\x00\x01\x00" "b" "\x10\x00", 6);
+  v.append(hex, 16);
+  return v;
+}
+
+// Fills a fresh core with `entries` entries and prints resident bytes per entry. Keys and values
+// are generated per batch, so only the core's memory grows.
+void MeasureMemory(const char* label, bool positional, uint64_t entries) {
+  HubConfig cfg = BenchConfig(entries);
+  if (positional) cfg.limits.key_format = KeyFormat::kPositional;
+  const uint64_t before = ResidentBytes();
+  HubCore core(cfg, MakeMemoryCatalogStore());
+  const TimePoint now(std::chrono::seconds(1));
+  std::vector<std::string> keys(1000), values(1000);
+  Register reg;
+  for (uint64_t i = 0; i < entries; i += 1000) {
+    const size_t n = std::min<uint64_t>(1000, entries - i);
+    reg.entries.resize(n);
+    for (size_t j = 0; j < n; ++j) {
+      const uint64_t h = Mix(i + j);
+      if (positional) {
+        keys[j] = EncodePositionalKey(PositionalKey{(i + j) % 8, h, static_cast<uint32_t>((i + j) % 512)});
+        values[j] = RemoteKeyValue(h);
+      } else {
+        keys[j].assign(reinterpret_cast<const char*>(&h), 8);
+        values[j].assign(reinterpret_cast<const char*>(&i), 8);
+      }
+      reg.entries[j] = Entry{keys[j], values[j], {}};
+    }
+    core.Apply(1, reg, now);
+  }
+  const uint64_t after = ResidentBytes();
+  std::printf("RESULT memory.%s.entries %llu entries\n", label,
+              static_cast<unsigned long long>(core.entry_count()));
+  std::printf("RESULT memory.%s.bytes_per_entry %.1f bytes\n", label,
+              static_cast<double>(after - before) / static_cast<double>(entries));
+  std::fflush(stdout);
+}
+
+int RunMemory(int argc, char** argv) {
+  CLI::App app{"Resident bytes per catalog entry (each kind measured in its own child process)"};
+  uint64_t entries = 10'000'000;
+  app.add_option("--entries", entries, "entries per measurement");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  struct Kind {
+    const char* label;
+    bool positional;
+  };
+  for (Kind k : {Kind{"u64_u64_lru", false}, Kind{"positional_remotekey_lru", true}}) {
+    std::fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+      MeasureMemory(k.label, k.positional, entries);
+      _exit(0);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0) {
+      std::fprintf(stderr, "memory: measurement %s failed\n", k.label);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+Registrar core_registrar("core", "HubCore keys/s (CanOffload, Register, Match) and lease-expiry Tick",
+                         RunCore);
+Registrar memory_registrar("memory", "resident bytes per catalog entry (u64->u64, positional)",
+                           RunMemory);
+
+}  // namespace
+}  // namespace blockhub::bench
