@@ -92,10 +92,7 @@ using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
 class RedisConnection final : public Connection {
  public:
   RedisConnection(redisContext* c, uint64_t client_id, uint32_t lease_ttl_ms, uint32_t inflight)
-      : ctx_(c),
-        ttl_(std::to_string(lease_ttl_ms)),
-        lease_(9, 'L'),
-        push_flush_every_(inflight) {
+      : ctx_(c), ttl_(std::to_string(lease_ttl_ms)), lease_(9, 'L'), push_flush_every_(inflight) {
     StoreU64(lease_.data() + 1, client_id);
   }
 
