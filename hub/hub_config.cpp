@@ -20,8 +20,8 @@ std::string_view EvictionKindName(EvictionKind k) {
 }
 
 Result<EvictionKind> ParseEvictionKind(std::string_view name) {
-  for (EvictionKind k : {EvictionKind::kNone, EvictionKind::kLru, EvictionKind::kTail,
-                         EvictionKind::kPositional}) {
+  for (EvictionKind k :
+       {EvictionKind::kNone, EvictionKind::kLru, EvictionKind::kTail, EvictionKind::kPositional}) {
     if (name == EvictionKindName(k)) return k;
   }
   return InvalidArgumentError("unknown eviction policy '" + std::string(name) +

@@ -97,9 +97,7 @@ std::vector<RegisterStatus> HubCore::Apply(OwnerId /*owner*/, const Register& re
 
 size_t HubCore::Tick(TimePoint now, size_t max_work) { return impl_->leases.Tick(now, max_work); }
 
-std::optional<TimePoint> HubCore::NextLeaseDeadline() const {
-  return impl_->leases.NextDeadline();
-}
+std::optional<TimePoint> HubCore::NextLeaseDeadline() const { return impl_->leases.NextDeadline(); }
 
 bool HubCore::Restore(const Entry& entry, TimePoint now) {
   if (!impl_->CheckKey(entry.key).ok() ||

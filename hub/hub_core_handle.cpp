@@ -1,9 +1,8 @@
 // HubCore request handling: validation first (an ErrorResponse request has no effect), then each
 // key in request order as if it were its own request (PROTOCOL.md §5, "Details that matter").
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <string>
 #include <type_traits>
-
-#include <boost/unordered/unordered_flat_set.hpp>
 
 #include "hub/hub_core.h"
 #include "hub/hub_core_impl.h"
@@ -197,8 +196,8 @@ struct HubCore::Impl::Dispatcher {
   // Register (registration channel only) and every response type.
   template <typename T>
   Message operator()(const T&) const {
-    return core.ErrorReply(version, Status(StatusCode::kWrongChannel,
-                                           "not a query request on this channel"));
+    return core.ErrorReply(
+        version, Status(StatusCode::kWrongChannel, "not a query request on this channel"));
   }
 };
 

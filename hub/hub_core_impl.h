@@ -45,8 +45,8 @@ struct HubCore::Impl {
   CatalogListener* listener = nullptr;
   HubCounters counters;  // lease fields are copied from `leases` on read
   uint64_t max_leases;
-  size_t fixed_key_len;   // 0 for bytes keys
-  bool needs_shape;       // the policy reads EntryShape
+  size_t fixed_key_len;  // 0 for bytes keys
+  bool needs_shape;      // the policy reads EntryShape
 };
 
 }  // namespace blockhub

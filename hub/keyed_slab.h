@@ -12,6 +12,7 @@
 // Not movable (the index's hasher points back at the slab).
 #pragma once
 
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -19,8 +20,6 @@
 #include <string_view>
 #include <type_traits>
 #include <vector>
-
-#include <boost/unordered/unordered_flat_set.hpp>
 
 #include "hub/huge_page_allocator.h"
 

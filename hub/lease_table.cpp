@@ -39,8 +39,7 @@ uint32_t LeaseTable::FindLive(std::string_view key, TimePoint now) {
   return idx;
 }
 
-LeaseTable::AcquireResult LeaseTable::Acquire(std::string_view key, uint64_t owner,
-                                              TimePoint now) {
+LeaseTable::AcquireResult LeaseTable::Acquire(std::string_view key, uint64_t owner, TimePoint now) {
   uint32_t idx = FindLive(key, now);
   if (idx == KeyedSlab::kNone) {
     Set(slab_.Insert(key), owner, Ns(now) + ttl_ns_);

@@ -1,11 +1,10 @@
 // MemoryCatalogStore alone: inline and arena payloads, bytes keys, erase and handle reuse.
-#include "hub/memory_catalog_store.h"
-
 #include <doctest/doctest.h>
 
 #include <string>
 
 #include "hub/block_lineage.h"
+#include "hub/memory_catalog_store.h"
 
 namespace blockhub {
 namespace {

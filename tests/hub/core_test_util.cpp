@@ -84,8 +84,8 @@ std::vector<RegisterStatus> CoreHarness::RegisterSync(OwnerId owner,
 RegisterStatus CoreHarness::RegisterEntry(std::string_view key, std::string_view value,
                                           std::string_view metadata, TimePoint now) {
   blockhub::RegisterSync reg;
-  reg.entries.push_back(Entry{Keep(std::string(key)), Keep(std::string(value)),
-                              Keep(std::string(metadata))});
+  reg.entries.push_back(
+      Entry{Keep(std::string(key)), Keep(std::string(value)), Keep(std::string(metadata))});
   Message r = Send(1, std::move(reg), now);
   return As<RegisterSyncResponse>(r).statuses.at(0);
 }

@@ -15,7 +15,7 @@ namespace blockhub::testing {
 
 inline TimePoint At(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
 
-std::string U64(uint64_t v);                // 8 bytes LE
+std::string U64(uint64_t v);  // 8 bytes LE
 std::string Positional(uint64_t worker, uint64_t hash, uint32_t position);
 // PositionMetadata: position, parent_hash, sequence_length 0, created_at 0 (24 bytes).
 std::string PositionMeta(uint32_t position, uint64_t parent_hash);

@@ -7,8 +7,8 @@ namespace blockhub {
 namespace {
 
 TEST_CASE("eviction kinds parse and print") {
-  for (auto k : {EvictionKind::kNone, EvictionKind::kLru, EvictionKind::kTail,
-                 EvictionKind::kPositional}) {
+  for (auto k :
+       {EvictionKind::kNone, EvictionKind::kLru, EvictionKind::kTail, EvictionKind::kPositional}) {
     auto parsed = ParseEvictionKind(EvictionKindName(k));
     REQUIRE(parsed.has_value());
     CHECK(*parsed == k);

@@ -103,8 +103,8 @@ TEST_CASE("tail with positional keys: the parent is (worker, parent_hash, positi
   CoreHarness h(cfg);
   RecordingListener l;
   h.core().SetListener(&l);
-  const std::string a = Positional(7, 0xA, 0), b = Positional(7, 0xB, 1),
-                    c = Positional(7, 0xC, 2), d = Positional(7, 0xD, 0);
+  const std::string a = Positional(7, 0xA, 0), b = Positional(7, 0xB, 1), c = Positional(7, 0xC, 2),
+                    d = Positional(7, 0xD, 0);
   REQUIRE(h.RegisterEntry(a, "v", PositionMeta(0, 0), At(0)) == RegisterStatus::kStored);
   REQUIRE(h.RegisterEntry(b, "v", PositionMeta(1, 0xA), At(0)) == RegisterStatus::kStored);
   REQUIRE(h.RegisterEntry(c, "v", PositionMeta(2, 0xB), At(0)) == RegisterStatus::kStored);

@@ -66,7 +66,8 @@ TEST_CASE("Register [(k,a),(k,b)] stores a and reports b AlreadyStored") {
   std::string k = U64(4), a = U64(100), b = U64(200);
   reg.entries = {Entry{k, a, {}}, Entry{k, b, {}}};
   Message r = h.Send(1, reg, At(0));
-  CHECK(std::get<RegisterSyncResponse>(r.body).statuses == std::vector<RS>{RS::kStored, RS::kAlreadyStored});
+  CHECK(std::get<RegisterSyncResponse>(r.body).statuses ==
+        std::vector<RS>{RS::kStored, RS::kAlreadyStored});
   Message m = h.Send(1, Match{MatchMode::kAll, h.Keys({4})}, At(1));
   REQUIRE(std::get<MatchResponse>(m.body).entries.size() == 1);
   CHECK(ReadU64(std::get<MatchResponse>(m.body).entries[0].value) == 100);
@@ -112,9 +113,9 @@ TEST_CASE("Renew and Release") {
   CoreHarness h(U64Config());
   h.CanOffload(1, {1, 2}, At(0));
   h.RegisterSync(1, {3}, At(0));
-  CHECK(h.Renew(1, {1, 3, 4}, At(900)) ==
-        std::vector<RenewStatus>{RenewStatus::kRenewed, RenewStatus::kAlreadyStored,
-                                 RenewStatus::kNotHeld});
+  CHECK(h.Renew(1, {1, 3, 4}, At(900)) == std::vector<RenewStatus>{RenewStatus::kRenewed,
+                                                                   RenewStatus::kAlreadyStored,
+                                                                   RenewStatus::kNotHeld});
   CHECK(h.Renew(2, {1}, At(900)) == std::vector<RenewStatus>{RenewStatus::kNotHeld});
   // 1 was renewed to 1900; 2 expired at 1000.
   CHECK(h.Release(1, {1, 1, 2}, At(1500)) == 1);
@@ -149,9 +150,9 @@ TEST_CASE("eviction none rejects at capacity; AlreadyStored even when full; Remo
 TEST_CASE("lru evicts the least recently used; Touch, Match and AlreadyStored are uses") {
   CoreHarness h(U64Config(EvictionKind::kLru, 3));
   h.RegisterSync(1, {1, 2, 3}, At(0));
-  h.Touch({1}, At(1));                      // order 2,3,1
-  h.Match({2}, At(2));                      // order 3,1,2
-  h.CanOffload(1, {3}, At(3));              // AlreadyStored: order 1,2,3
+  h.Touch({1}, At(1));          // order 2,3,1
+  h.Match({2}, At(2));          // order 3,1,2
+  h.CanOffload(1, {3}, At(3));  // AlreadyStored: order 1,2,3
   CHECK(h.RegisterSync(1, {4}, At(4)) == std::vector<RS>{RS::kStored});
   CHECK_FALSE(h.Stored(1));
   CHECK(h.RegisterSync(1, {5}, At(5)) == std::vector<RS>{RS::kStored});

@@ -90,7 +90,8 @@ Figures RunThroughput(uint64_t entries, uint64_t queries, uint32_t batch) {
   std::vector<Message> offloads, matches;
   for (uint64_t i = 0; i < queries; i += batch) {
     KeyList keys;
-    for (uint64_t j = i; j < std::min<uint64_t>(i + batch, queries); ++j) keys.push_back(query.At(j));
+    for (uint64_t j = i; j < std::min<uint64_t>(i + batch, queries); ++j)
+      keys.push_back(query.At(j));
     offloads.push_back(Message{ProtocolVersion::kV2, 7, 0, CanOffload{keys}});
     matches.push_back(Message{ProtocolVersion::kV2, 7, 0, Match{MatchMode::kAll, keys}});
   }
@@ -116,7 +117,8 @@ void RunExpiry(uint64_t leases, size_t max_work) {
   const TimePoint t0(std::chrono::seconds(1));
   for (uint64_t i = 0; i < leases; i += 100) {
     CanOffload req;
-    for (uint64_t j = i; j < std::min<uint64_t>(i + 100, leases); ++j) req.keys.push_back(keys.At(j));
+    for (uint64_t j = i; j < std::min<uint64_t>(i + 100, leases); ++j)
+      req.keys.push_back(keys.At(j));
     core.Handle(1, Message{ProtocolVersion::kV2, 1, 0, std::move(req)}, t0);
   }
   const TimePoint later = t0 + std::chrono::milliseconds(1000);
@@ -165,8 +167,10 @@ int RunCore(int argc, char** argv) {
   PrintThroughput("large", big);
   const Figures little = RunThroughput(small, queries, batch);
   PrintThroughput("small", little);
-  std::printf("RESULT core.ratio.register %.2f large/small\n", big.register_kps / little.register_kps);
-  std::printf("RESULT core.ratio.can_offload %.2f large/small\n", big.offload_kps / little.offload_kps);
+  std::printf("RESULT core.ratio.register %.2f large/small\n",
+              big.register_kps / little.register_kps);
+  std::printf("RESULT core.ratio.can_offload %.2f large/small\n",
+              big.offload_kps / little.offload_kps);
   std::printf("RESULT core.ratio.match %.2f large/small\n", big.match_kps / little.match_kps);
   RunExpiry(leases, max_work);
   return 0;
@@ -183,7 +187,11 @@ uint64_t ResidentBytes() {
 std::string RemoteKeyValue(uint64_t hash) {
   char hex[17];
   std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash));
-  std::string v("\x00\x01\x00" "b" "\x10\x00", 6);
+  std::string v(
+      "\x00\x01\x00"
+      "b"
+      "\x10\x00",
+      6);
   v.append(hex, 16);
   return v;
 }
@@ -204,7 +212,8 @@ void MeasureMemory(const char* label, bool positional, uint64_t entries) {
     for (size_t j = 0; j < n; ++j) {
       const uint64_t h = Mix(i + j);
       if (positional) {
-        keys[j] = EncodePositionalKey(PositionalKey{(i + j) % 8, h, static_cast<uint32_t>((i + j) % 512)});
+        keys[j] = EncodePositionalKey(
+            PositionalKey{(i + j) % 8, h, static_cast<uint32_t>((i + j) % 512)});
         values[j] = RemoteKeyValue(h);
       } else {
         keys[j].assign(reinterpret_cast<const char*>(&h), 8);
@@ -252,7 +261,8 @@ int RunMemory(int argc, char** argv) {
   return 0;
 }
 
-Registrar core_registrar("core", "HubCore keys/s (CanOffload, Register, Match) and lease-expiry Tick",
+Registrar core_registrar("core",
+                         "HubCore keys/s (CanOffload, Register, Match) and lease-expiry Tick",
                          RunCore);
 Registrar memory_registrar("memory", "resident bytes per catalog entry (u64->u64, positional)",
                            RunMemory);
