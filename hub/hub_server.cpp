@@ -10,13 +10,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 #include <variant>
+#include <vector>
 
 #include "codec/codec.h"
 #include "common/logging.h"
-#include "hub/zmq_handles.h"
+#include "hub/hub_server_impl.h"
 
 namespace blockhub {
 namespace {
@@ -44,60 +46,12 @@ uint32_t ReadRequestId(std::string_view frame) {
   return id;
 }
 
-size_t LatencyBucket(Duration d) {
-  const auto us =
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
-  size_t b = 0;
-  while (b + 1 < kLatencyBuckets && (uint64_t{1} << b) <= us) ++b;
-  return b;
-}
-
 }  // namespace
-
-struct HubServer::Impl {
-  Impl(ServerOptions o, HubCore& c, const Clock& k) : options(std::move(o)), core(c), clock(k) {}
-
-  Status Bind();
-  Status Loop();
-  void ServeQueries(size_t max, bool shutting_down);
-  void ServeRegistrations(size_t max);
-  bool ReceiveQuery();
-  void HandleQuery(bool shutting_down);
-  void ApplyRegistration(std::string_view frame);
-  struct Answered {
-    Message reply;
-    TypeCounters* type = nullptr;  // the request's counters (null when it did not decode)
-  };
-  Answered Answer(std::string_view routing_id, std::string_view message, TimePoint now);
-  void AppendServerStats(StatsResponse& stats) const;
-  void SendReply(std::string_view routing_id, uint32_t request_id, const Message& reply);
-  void SendFrame(std::string_view routing_id, std::string_view frame);
-  void SweepLeases();
-  long PollTimeoutMs() const;
-  void Drain();
-  void WarnBadInput(const char* what, const Status& error);
-
-  ServerOptions options;
-  HubCore& core;
-  const Clock& clock;
-  ZmqContext context;
-  ZmqSocket router;
-  ZmqSocket pull;
-  EventFd stop_event;
-  std::string query_endpoint;
-  std::string register_endpoint;
-  ServerCounters counters;
-  // Reused per message: no allocation on the steady-state path beyond what the core does.
-  ZmqMessage routing_id;
-  ZmqMessage frame;
-  ZmqMessage reg_frame;
-  std::string encode_buffer;
-  RateLimiter bad_input_log{10, std::chrono::seconds(1)};
-};
 
 Status HubServer::Impl::Bind() {
   if (Status s = context.Open(); !s.ok()) return s;
   if (Status s = stop_event.Open(); !s.ok()) return s;
+  if (Status s = metrics_event.Open(); !s.ok()) return s;
   const int linger = static_cast<int>(options.linger.count());
   if (Status s = router.Open(context, ZMQ_ROUTER, options.hwm, linger); !s.ok()) return s;
   if (Status s = pull.Open(context, ZMQ_PULL, options.hwm, linger); !s.ok()) return s;
@@ -117,8 +71,10 @@ Status HubServer::Impl::Bind() {
 }
 
 long HubServer::Impl::PollTimeoutMs() const {
+  if (options.persistence != nullptr && options.persistence->PollTimeoutMs() == 0) return 0;
   const auto idle = static_cast<long>(options.idle_poll.count());
-  const auto deadline = core.NextLeaseDeadline();
+  std::optional<TimePoint> deadline = core.NextLeaseDeadline();
+  if (summary && (!deadline || summary->next_due() < *deadline)) deadline = summary->next_due();
   if (!deadline) return idle;
   const Duration left = *deadline - clock.Now();
   if (left <= Duration::zero()) return 0;
@@ -136,21 +92,37 @@ void HubServer::Impl::SweepLeases() {
 }
 
 Status HubServer::Impl::Loop() {
-  zmq_pollitem_t items[4] = {{router.get(), 0, ZMQ_POLLIN, 0},
-                             {pull.get(), 0, ZMQ_POLLIN, 0},
-                             {nullptr, stop_event.fd(), ZMQ_POLLIN, 0},
-                             {nullptr, options.stop_fd, ZMQ_POLLIN, 0}};
-  const int count = options.stop_fd >= 0 ? 4 : 3;
+  // Fixed slots first; the log's notify fd and the external stop fd only when present.
+  enum : size_t { kRouter, kPull, kStop, kMetrics, kFixed };
+  std::vector<zmq_pollitem_t> items = {{router.get(), 0, ZMQ_POLLIN, 0},
+                                       {pull.get(), 0, ZMQ_POLLIN, 0},
+                                       {nullptr, stop_event.fd(), ZMQ_POLLIN, 0},
+                                       {nullptr, metrics_event.fd(), ZMQ_POLLIN, 0}};
+  persistence::Persistence* const log = options.persistence;
+  const size_t log_slot = log != nullptr ? items.size() : SIZE_MAX;
+  if (log != nullptr) items.push_back({nullptr, log->notify_fd(), ZMQ_POLLIN, 0});
+  const size_t stop_slot = options.stop_fd >= 0 ? items.size() : SIZE_MAX;
+  if (options.stop_fd >= 0) items.push_back({nullptr, options.stop_fd, ZMQ_POLLIN, 0});
+  if (options.summary_period > Duration::zero()) {
+    summary.emplace(options.summary_period, clock.Now(), BuildMetricsSnapshot());
+  }
   for (;;) {
-    const int rc = zmq_poll(items, count, PollTimeoutMs());
+    const int rc = zmq_poll(items.data(), static_cast<int>(items.size()), PollTimeoutMs());
     if (rc < 0) {
       if (zmq_errno() == EINTR) continue;
       return InternalError(std::string("zmq_poll: ") + zmq_strerror(zmq_errno()));
     }
-    if (items[2].revents != 0 || (count == 4 && items[3].revents != 0)) return Status::Ok();
-    if (items[0].revents & ZMQ_POLLIN) ServeQueries(options.max_messages_per_wakeup, false);
-    if (items[1].revents & ZMQ_POLLIN) ServeRegistrations(options.max_messages_per_wakeup);
+    if (items[kStop].revents != 0) return Status::Ok();
+    if (stop_slot != SIZE_MAX && items[stop_slot].revents != 0) return Status::Ok();
+    if (log_slot != SIZE_MAX && items[log_slot].revents != 0) {
+      if (Status s = OnLogProgress(); !s.ok()) return s;
+    }
+    if (items[kMetrics].revents != 0) ServeMetricsRequests();
+    if (items[kRouter].revents & ZMQ_POLLIN) ServeQueries(options.max_messages_per_wakeup, false);
+    if (items[kPull].revents & ZMQ_POLLIN) ServeRegistrations(options.max_messages_per_wakeup);
     SweepLeases();
+    if (log != nullptr) log->Pump();  // hands this iteration's changes to the writer
+    if (summary) MaybeLogSummary(clock.Now());
   }
 }
 
@@ -192,11 +164,13 @@ void HubServer::Impl::HandleQuery(bool shutting_down) {
     return;
   }
   const Answered answered = Answer(routing_id.view(), message, start);
+  if (answered.message_type == MessageType::kRegisterSync && options.persistence != nullptr &&
+      HoldUntilDurable(routing_id.view(), request_id, answered.reply, start)) {
+    return;  // sent (and its latency observed) once the log is durable past it
+  }
   SendReply(routing_id.view(), request_id, answered.reply);
   if (answered.type != nullptr) {
-    const Duration took = clock.Now() - start;
-    answered.type->latency_ns_sum += static_cast<uint64_t>(took.count());
-    ++answered.type->latency_us_log2[LatencyBucket(took)];
+    ObserveLatency(answered.message_type, answered.type, clock.Now() - start);
   }
 }
 
@@ -219,12 +193,13 @@ HubServer::Impl::Answered HubServer::Impl::Answer(std::string_view rid, std::str
   const OwnerId owner =
       req.version == ProtocolVersion::kV1 ? XXH3_64bits(rid.data(), rid.size()) : req.client_id;
   Message reply = core.Handle(owner, req, now);
-  TypeCounters& tc = counters.by_type[static_cast<size_t>(TypeOf(req.body))];
+  const MessageType type = TypeOf(req.body);
+  TypeCounters& tc = counters.by_type[static_cast<size_t>(type)];
   ++tc.requests;
   tc.keys += KeyCount(req.body);
   if (std::holds_alternative<ErrorResponse>(reply.body)) ++tc.errors;
   if (auto* stats = std::get_if<StatsResponse>(&reply.body)) AppendServerStats(*stats);
-  return {std::move(reply), &tc};
+  return {std::move(reply), &tc, type};
 }
 
 void HubServer::Impl::AppendServerStats(StatsResponse& stats) const {
@@ -244,22 +219,22 @@ void HubServer::Impl::AppendServerStats(StatsResponse& stats) const {
   for (const auto& [name, value] : kServer) stats.counters.emplace_back(name, value);
 }
 
-// The one place replies leave the hub. (A persistence layer that must hold RegisterSync answers
-// until they are durable queues the encoded frame here instead of sending it at once.)
+bool HubServer::Impl::EncodeReply(uint32_t request_id, const Message& reply, std::string& out) {
+  out.clear();
+  Status s = EncodeQueryFrame(request_id, reply, out);
+  if (s.ok()) return true;
+  // E.g. a Match answer too large for its counts: tell the client rather than stay silent.
+  ++counters.encode_failures;
+  spdlog::error("cannot encode a {} reply: {}", MessageTypeName(TypeOf(reply.body)), s.ToString());
+  out.clear();
+  const Message error = MakeErrorResponse(reply.version, core.config().epoch,
+                                          InternalError("the reply could not be encoded"));
+  return EncodeQueryFrame(request_id, error, out).ok();
+}
+
+// Replies leave the hub here (held RegisterSync replies through SendFrame once durable).
 void HubServer::Impl::SendReply(std::string_view rid, uint32_t request_id, const Message& reply) {
-  encode_buffer.clear();
-  Status s = EncodeQueryFrame(request_id, reply, encode_buffer);
-  if (!s.ok()) {
-    // E.g. a Match answer too large for its counts: tell the client rather than stay silent.
-    ++counters.encode_failures;
-    spdlog::error("cannot encode a {} reply: {}", MessageTypeName(TypeOf(reply.body)),
-                  s.ToString());
-    encode_buffer.clear();
-    const Message error = MakeErrorResponse(reply.version, core.config().epoch,
-                                            InternalError("the reply could not be encoded"));
-    if (!EncodeQueryFrame(request_id, error, encode_buffer).ok()) return;
-  }
-  SendFrame(rid, encode_buffer);
+  if (EncodeReply(request_id, reply, encode_buffer)) SendFrame(rid, encode_buffer);
 }
 
 void HubServer::Impl::SendFrame(std::string_view rid, std::string_view data) {
@@ -286,6 +261,7 @@ void HubServer::Impl::ServeRegistrations(size_t max) {
 }
 
 void HubServer::Impl::ApplyRegistration(std::string_view data) {
+  const TimePoint start = clock.Now();
   ++counters.register_frames;
   auto decoded = DecodeRequest(data, core.config().limits, Channel::kRegistration);
   const Register* reg = decoded ? std::get_if<Register>(&decoded->body) : nullptr;
@@ -295,9 +271,8 @@ void HubServer::Impl::ApplyRegistration(std::string_view data) {
                  decoded ? Status(StatusCode::kWrongChannel, "not a Register") : decoded.error());
     return;
   }
-  const TimePoint now = clock.Now();
   const OwnerId owner = decoded->version == ProtocolVersion::kV2 ? decoded->client_id : 0;
-  const auto statuses = core.Apply(owner, *reg, now);
+  const auto statuses = core.Apply(owner, *reg, start);
   TypeCounters& tc = counters.by_type[static_cast<size_t>(MessageType::kRegister)];
   ++tc.requests;
   tc.keys += reg->entries.size();
@@ -305,16 +280,15 @@ void HubServer::Impl::ApplyRegistration(std::string_view data) {
   for (RegisterStatus st : statuses) {
     if (st == RegisterStatus::kRejected) ++counters.register_rejected;
   }
+  if (options.latency_histograms) register_latency.Observe(clock.Now() - start);
 }
 
 void HubServer::Impl::WarnBadInput(const char* what, const Status& error) {
   uint64_t suppressed = 0;
   if (!bad_input_log.Allow(clock.Now(), suppressed)) return;
-  if (suppressed > 0) {
-    spdlog::warn("{}: {} ({} similar suppressed)", what, error.ToString(), suppressed);
-  } else {
-    spdlog::warn("{}: {}", what, error.ToString());
-  }
+  // One structured line (key=value); at most 10 per second, the rest counted in `suppressed`.
+  spdlog::warn("bad_input what=\"{}\" code={} detail=\"{}\" suppressed={}", what,
+               StatusCodeName(error.code()), error.message(), suppressed);
 }
 
 // Shutdown: no more queries are served (each queued one is answered shutting_down), and the
@@ -360,11 +334,29 @@ const std::string& HubServer::query_endpoint() const { return impl_->query_endpo
 const std::string& HubServer::register_endpoint() const { return impl_->register_endpoint; }
 const ServerCounters& HubServer::counters() const { return impl_->counters; }
 
-Status HubServer::Run() {
-  Status s = impl_->Loop();
-  impl_->Drain();
-  impl_->router.Close();
-  impl_->pull.Close();
+void HubServer::AttachPersistence(persistence::Persistence* log) {
+  impl_->options.persistence = log;
+}
+
+Status HubServer::Run() { return impl_->Finish(impl_->Loop()); }
+
+// After the loop: drain, flush the log and send what became durable, stop serving metrics
+// requests, close the sockets (bounded linger flushes the last replies).
+Status HubServer::Impl::Finish(Status loop_status) {
+  Drain();
+  Status s = std::move(loop_status);
+  if (options.persistence != nullptr) {
+    Status closed = options.persistence->Close();
+    if (closed.ok() && s.ok()) {
+      ReleaseDurable();
+    } else {
+      FailHeld(closed.ok() ? s : closed);
+      if (s.ok()) s = closed;
+    }
+  }
+  CloseMailbox();
+  router.Close();
+  pull.Close();
   return s;
 }
 

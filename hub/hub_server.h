@@ -3,23 +3,26 @@
 // HubCore and every answer goes back through one function (SendReply).
 //
 // Threading: Run() is the loop; the thread that calls it owns the sockets, the HubCore (borrowed,
-// no locks) and the ServerCounters. RequestStop() is the only call allowed from other threads and
-// from signal handlers (it writes an eventfd). Create/Run/destroy on one thread.
+// no locks), the optional Persistence (borrowed) and every counter. RequestStop() (also
+// async-signal-safe) and RequestMetricsSnapshot() are the only calls allowed from other threads:
+// both go through an eventfd the loop polls, so nothing is shared unsynchronised.
+// Create/Run/destroy on one thread.
+//
+// Durability (ServerOptions::persistence): a RegisterSync reply is held until the write-ahead log
+// is fsync'd past the request's sync point, then sent; a failed write or fsync answers every held
+// request with an internal error and ends Run() with that error (no acknowledgement after it).
 //
 // Shutdown (RequestStop, or the optional stop fd becoming readable): queries still queued get
 // ErrorResponse shutting_down (code 9), registrations the PULL socket already holds are applied,
-// sockets close with a bounded linger, Run() returns. The whole drain is bounded by drain_budget.
-//
-// Extension points: a persistence layer that must hold RegisterSync replies until its write-ahead
-// log is durable hooks into SendReply/the query path (a queue of encoded replies released up to a
-// durable sequence number); a metrics endpoint reads ServerCounters (per-type requests, keys and
-// latency, decode failures, dropped and unroutable frames) from the loop thread.
+// the log is flushed and held replies sent, sockets close with a bounded linger, Run() returns.
+// The whole drain is bounded by drain_budget (plus the final fsync).
 #pragma once
 
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -27,6 +30,11 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "hub/hub_core.h"
+#include "hub/metrics/metrics_snapshot.h"
+
+namespace blockhub::persistence {
+class Persistence;
+}
 
 namespace blockhub {
 
@@ -46,6 +54,13 @@ struct ServerOptions {
   std::chrono::milliseconds idle_poll{1000};
   // Optional extra fd (e.g. a signalfd for SIGINT/SIGTERM): readable means stop. Not owned.
   int stop_fd = -1;
+  // Optional durability layer (already opened and recovered; not owned; must outlive Run()).
+  // Run() closes it (flush + fsync) during shutdown.
+  persistence::Persistence* persistence = nullptr;
+  // Observe the Dynamo-bucket latency histograms (off when no metrics endpoint reads them).
+  bool latency_histograms = true;
+  // Period of the one-line info summary; zero disables it.
+  std::chrono::milliseconds summary_period{10'000};
 };
 
 // Latency histogram buckets: bucket i counts requests that took < 2^i microseconds (the last
@@ -93,11 +108,18 @@ class HubServer {
   const std::string& query_endpoint() const;
   const std::string& register_endpoint() const;
 
+  // Sets ServerOptions::persistence after Create (the log is recovered once the sockets are bound
+  // and the metrics endpoint is up). Before Run() only.
+  void AttachPersistence(persistence::Persistence* log);
+
   // Serves until a stop is requested, then drains and closes. Returns an error only if the loop
   // could not continue (a ZeroMQ failure other than an interrupted call).
   Status Run();
   // Thread-safe and async-signal-safe.
   void RequestStop();
+  // Any thread: a copy of every exported value, built by the loop thread at its next wakeup.
+  // nullopt if the loop does not answer within `wait` (not running yet, busy) or has stopped.
+  std::optional<MetricsSnapshot> RequestMetricsSnapshot(std::chrono::milliseconds wait);
 
   const ServerCounters& counters() const;
 

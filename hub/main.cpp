@@ -1,21 +1,28 @@
-// blockhubd: wires configuration -> logging -> clock -> store -> core -> server, prints the ready
-// line, and serves until SIGINT/SIGTERM.
+// blockhubd: wires configuration -> logging -> clock -> store -> core -> server (sockets bound) ->
+// metrics endpoint (/healthz up, /readyz not yet) -> persistence (lock + recovery) -> ready
+// (/readyz 200, ready line) -> serve until SIGINT/SIGTERM -> flush -> stop metrics.
 //
 // Exit codes: 0 after a clean shutdown (or --help), 2 for a bad flag, variable or endpoint, 1 for
-// any other start-up or run-time failure (e.g. the address is already in use).
+// any other start-up or run-time failure (address in use, data dir unusable or locked by another
+// hub, write-ahead log failure).
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <random>
+#include <string>
 
 #include "common/clock.h"
 #include "common/logging.h"
 #include "hub/catalog_store.h"
 #include "hub/hub_core.h"
 #include "hub/hub_server.h"
+#include "hub/metrics/metrics_http_server.h"
+#include "hub/persistence/persistence.h"
 #include "hub/server_config.h"
 
 namespace blockhub {
@@ -45,12 +52,34 @@ int BlockStopSignalsAndOpenFd() {
   return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-int Serve(ServerConfig config) {
-  const int signal_fd = BlockStopSignalsAndOpenFd();
-  if (signal_fd < 0) {
-    spdlog::critical("cannot set up signal handling");
-    return kExitFailure;
-  }
+// Starts the HTTP endpoint (before recovery, so /healthz answers and /readyz says "not ready"
+// meanwhile). The snapshot source asks the loop thread by message.
+Result<std::optional<MetricsHttpServer>> StartMetrics(const ServerConfig& config,
+                                                      HubServer& server) {
+  if (!config.metrics) return std::optional<MetricsHttpServer>();
+  MetricsServerOptions options;
+  options.address = *config.metrics;
+  auto started = MetricsHttpServer::Start(
+      options, [&server] { return server.RequestMetricsSnapshot(std::chrono::milliseconds(500)); });
+  if (!started) return started.error();
+  return std::optional<MetricsHttpServer>(std::move(*started));
+}
+
+Result<std::unique_ptr<persistence::Persistence>> OpenPersistence(const ServerConfig& config,
+                                                                  HubCore& core,
+                                                                  const Clock& clock) {
+  if (config.persistence.data_dir.empty()) return std::unique_ptr<persistence::Persistence>();
+  auto opened = persistence::Persistence::Open(config.persistence, core, clock);
+  if (!opened) return opened.error();
+  return opened;
+}
+
+int StartupFailure(const char* what, const Status& error) {
+  std::cerr << "blockhubd: " << what << error.message() << "\n";
+  return error.code() == StatusCode::kInvalidArgument ? kExitBadConfig : kExitFailure;
+}
+
+int Serve(ServerConfig config, int signal_fd) {
   config.hub.epoch = RandomEpoch();
   SteadyClock clock;
   HubCore core(config.hub, MakeMemoryCatalogStore());
@@ -59,19 +88,29 @@ int Serve(ServerConfig config) {
   options.register_addr = config.register_addr;
   options.hwm = config.hwm;
   options.stop_fd = signal_fd;
+  options.latency_histograms = config.metrics.has_value();
   auto server = HubServer::Create(std::move(options), core, clock);
-  if (!server) {
-    std::cerr << "blockhubd: " << server.error().message() << "\n";
-    close(signal_fd);
-    return server.error().code() == StatusCode::kInvalidArgument ? kExitBadConfig : kExitFailure;
-  }
+  if (!server) return StartupFailure("", server.error());
+  auto metrics = StartMetrics(config, *server);
+  if (!metrics) return StartupFailure("metrics endpoint: ", metrics.error());
   spdlog::info("blockhubd {} epoch={:016x} {}", config.hub.hub_version, config.hub.epoch,
                DescribeServerConfig(config));
-  std::printf("ready query=%s register=%s\n", server->query_endpoint().c_str(),
-              server->register_endpoint().c_str());
+  auto log = OpenPersistence(config, core, clock);
+  if (!log) {
+    if (*metrics) (*metrics)->Stop();
+    return StartupFailure("persistence: ", log.error());
+  }
+  server->AttachPersistence(log->get());
+  std::string ready =
+      "ready query=" + server->query_endpoint() + " register=" + server->register_endpoint();
+  if (*metrics) {
+    (*metrics)->MarkReady();
+    ready += " metrics=" + (*metrics)->url();
+  }
+  std::printf("%s\n", ready.c_str());
   std::fflush(stdout);
-  Status s = server->Run();
-  close(signal_fd);
+  Status s = server->Run();          // closes the persistence layer (flush + fsync) on the way out
+  if (*metrics) (*metrics)->Stop();  // before the server it reads from goes away
   if (!s.ok()) {
     spdlog::critical("hub loop failed: {}", s.ToString());
     return kExitFailure;
@@ -96,5 +135,12 @@ int main(int argc, char** argv) {
     std::cerr << "blockhubd: --log-level: " << s.message() << "\n";
     return blockhub::kExitBadConfig;
   }
-  return blockhub::Serve(std::move(config));
+  const int signal_fd = blockhub::BlockStopSignalsAndOpenFd();
+  if (signal_fd < 0) {
+    spdlog::critical("cannot set up signal handling");
+    return blockhub::kExitFailure;
+  }
+  const int code = blockhub::Serve(std::move(config), signal_fd);
+  close(signal_fd);
+  return code;
 }

@@ -6,11 +6,12 @@ if(NOT TARGET blockhub_hub_core)
 endif()
 add_library(blockhub_hub_server
   ${CMAKE_CURRENT_LIST_DIR}/hub_server.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/hub_server_observe.cpp
   ${CMAKE_CURRENT_LIST_DIR}/zmq_handles.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server_config.cpp
 )
 target_link_libraries(blockhub_hub_server
-  PUBLIC blockhub_hub_core
+  PUBLIC blockhub_hub_core blockhub_metrics blockhub_persistence
   PRIVATE PkgConfig::ZMQ PkgConfig::XXHASH CLI11::CLI11)
 
 add_executable(blockhubd ${CMAKE_CURRENT_LIST_DIR}/main.cpp)

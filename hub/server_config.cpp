@@ -99,16 +99,66 @@ void AddNetworkOptions(OptionTable& t, ServerConfig& c) {
         "ZeroMQ high-water mark (queued messages) of each socket, each direction; 0 = unlimited",
         std::to_string(c.hwm), Number(c.hwm, 0, INT32_MAX));
   t.Add("--metrics-addr", "DYN_REGISTRY_HUB_METRICS_ADDR", "ADDR",
-        "Metrics endpoint; only 'off' is supported in this version", c.metrics_addr,
-        [&c](std::string_view text) -> Status {
-          if (text != "off") {
-            return InvalidArgumentError("'" + std::string(text) +
-                                        "' is not supported: this blockhubd has no metrics "
-                                        "endpoint yet; the only accepted value is 'off'");
-          }
+        "HTTP endpoint for /metrics, /healthz, /readyz: HOST:PORT, [IPV6]:PORT or :PORT (port 0 "
+        "picks a free one, reported in the ready line), or 'off'",
+        c.metrics_addr, [&c](std::string_view text) -> Status {
+          auto parsed = ParseMetricsAddr(text);
+          if (!parsed) return parsed.error();
+          c.metrics = *parsed;
           c.metrics_addr = std::string(text);
           return Status::Ok();
         });
+}
+
+// Persistence. PersistenceInputs records what the flag/variables said; Finish decides on/off.
+struct PersistenceInputs {
+  std::optional<bool> enabled;  // DYN_REGISTRY_PERSISTENCE_ENABLED
+};
+
+void AddPersistenceOptions(OptionTable& t, ServerConfig& c, PersistenceInputs& in) {
+  persistence::PersistenceConfig& p = c.persistence;
+  t.Add("", "DYN_REGISTRY_PERSISTENCE_ENABLED", "", "", "", [&in](std::string_view text) {
+    auto v = ParseBool(text);
+    if (!v) return v.error();
+    in.enabled = *v;
+    return Status::Ok();
+  });
+  t.Add("--data-dir", "DYN_REGISTRY_PERSISTENCE_PATH", "DIR",
+        "Persistence data directory (write-ahead log + snapshots; created if missing, locked by "
+        "one hub). Persistence is on when a directory is given or "
+        "DYN_REGISTRY_PERSISTENCE_ENABLED=true (then ./blockhub-data by default); "
+        "DYN_REGISTRY_PERSISTENCE_ENABLED=false turns it off unless this flag is given; an empty "
+        "value means off",
+        "off", [&p](std::string_view text) -> Status {
+          p.data_dir = std::string(text);
+          return Status::Ok();
+        });
+  t.Add("--snapshot-interval", "DYN_REGISTRY_PERSISTENCE_SNAPSHOT_INTERVAL", "N",
+        "Catalog changes between snapshots (and at least half the catalog size)",
+        std::to_string(p.snapshot_interval), Number(p.snapshot_interval, 1, UINT64_MAX));
+  t.Add("--snapshot-retention", "DYN_REGISTRY_PERSISTENCE_SNAPSHOT_RETENTION", "N",
+        "Snapshots kept; older ones and the log before them are deleted",
+        std::to_string(p.snapshot_retention), Number(p.snapshot_retention, 1, 1000));
+  t.Add("--commit-interval-ms", "DYN_REGISTRY_PERSISTENCE_COMMIT_INTERVAL_MS", "MS",
+        "Longest delay before fire-and-forget registrations are fsync'd (RegisterSync replies "
+        "never wait for it)",
+        std::to_string(p.commit_interval.count()), [&p](std::string_view text) -> Status {
+          auto v = ParseU64(text, 0, 10'000);
+          if (!v) return v.error();
+          p.commit_interval = std::chrono::milliseconds(*v);
+          return Status::Ok();
+        });
+}
+
+// The flag wins; otherwise ENABLED decides (true: the PATH variable or ./blockhub-data; false:
+// off); otherwise the PATH variable alone turns persistence on.
+void ResolvePersistence(bool dir_flag_given, const PersistenceInputs& in, ServerConfig& c) {
+  if (dir_flag_given || !in.enabled.has_value()) return;
+  if (!*in.enabled) {
+    c.persistence.data_dir.clear();
+  } else if (c.persistence.data_dir.empty()) {
+    c.persistence.data_dir = kDefaultDataDir;
+  }
 }
 
 void AddCatalogOptions(OptionTable& t, ServerConfig& c) {
@@ -178,10 +228,12 @@ void AddLimitOptions(OptionTable& t, ServerConfig& c) {
 constexpr const char* kFooter = R"(
 Every option may also be set by its environment variable; a flag wins over its variable. A bad
 value in either is a start-up error naming it (exit code 2).
-Once both sockets are bound, blockhubd prints one line to stdout:
-  ready query=<bound endpoint> register=<bound endpoint>
+Once both sockets are bound and the data dir recovered, blockhubd prints one line to stdout:
+  ready query=<bound endpoint> register=<bound endpoint>[ metrics=http://<host>:<port>]
 and logs to stderr. SIGINT/SIGTERM: stop answering queries (shutting_down), apply the
-registrations already received, exit 0.)";
+registrations already received, flush the log, exit 0. Exit code 1: a start-up failure that is
+not a bad value (address in use, data dir not writable or locked by another hub) or a failed
+write-ahead log while running.)";
 
 }  // namespace
 
@@ -196,6 +248,8 @@ Result<std::optional<ServerConfig>> ParseServerConfig(int argc, const char* cons
   AddNetworkOptions(table, config);
   AddCatalogOptions(table, config);
   AddLimitOptions(table, config);
+  PersistenceInputs persistence_inputs;
+  AddPersistenceOptions(table, config, persistence_inputs);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -208,6 +262,7 @@ Result<std::optional<ServerConfig>> ParseServerConfig(int argc, const char* cons
     return InvalidArgumentError(e.what());
   }
   if (Status s = table.Resolve(); !s.ok()) return s;
+  ResolvePersistence(app.count("--data-dir") > 0, persistence_inputs, config);
   if (config.hub.max_leases == 0) config.hub.max_leases = config.hub.capacity;
   // Cross-setting checks (e.g. --eviction tail needs u64 or positional keys).
   if (Status s = ValidateHubConfig(config.hub); !s.ok()) {
@@ -221,11 +276,15 @@ std::string DescribeServerConfig(const ServerConfig& c) {
   return fmt::format(
       "query={} register={} hwm={} capacity={} max_leases={} lease_timeout_ms={} key_format={} "
       "eviction={} max_batch_keys={} max_key_bytes={} max_value_bytes={} max_metadata_bytes={} "
-      "metrics={} log_level={}",
+      "metrics={} data_dir={} snapshot_interval={} snapshot_retention={} commit_interval_ms={} "
+      "log_level={}",
       c.query_addr, c.register_addr, c.hwm, h.capacity, h.max_leases, h.lease_ttl.count(),
       KeyFormatName(h.limits.key_format), EvictionKindName(h.eviction), h.limits.max_batch_keys,
-      h.limits.max_key_bytes, h.limits.max_value_bytes, h.limits.max_metadata_bytes, c.metrics_addr,
-      c.log_level);
+      h.limits.max_key_bytes, h.limits.max_value_bytes, h.limits.max_metadata_bytes,
+      c.metrics ? FormatHostPort(*c.metrics) : "off",
+      c.persistence.data_dir.empty() ? "off" : c.persistence.data_dir,
+      c.persistence.snapshot_interval, c.persistence.snapshot_retention,
+      c.persistence.commit_interval.count(), c.log_level);
 }
 
 }  // namespace blockhub

@@ -14,6 +14,8 @@
 
 #include "common/status.h"
 #include "hub/hub_config.h"
+#include "hub/metrics/metrics_http_server.h"
+#include "hub/persistence/persistence_config.h"
 
 namespace blockhub {
 
@@ -22,9 +24,17 @@ struct ServerConfig {
   std::string register_addr = "tcp://*:5556";  // PULL, registrations
   int hwm = 10'000;                            // ZeroMQ send/receive high-water mark per socket
   std::string log_level = "info";
-  std::string metrics_addr = "off";  // only "off" until the metrics endpoint exists
-  HubConfig hub;                     // limits, eviction, capacity, leases (epoch set by main)
+  std::string metrics_addr = std::string(kDefaultMetricsAddr);  // as given (for the log)
+  std::optional<MetricsAddress> metrics = MetricsAddress{"0.0.0.0", 9108};  // nullopt = off
+  // data_dir empty = persistence off. On when --data-dir is given (non-empty), or when
+  // DYN_REGISTRY_PERSISTENCE_PATH is set, or when DYN_REGISTRY_PERSISTENCE_ENABLED is true (then
+  // ./blockhub-data unless a path is given). DYN_REGISTRY_PERSISTENCE_ENABLED=false turns it off
+  // even with the PATH variable; only the --data-dir flag overrides it.
+  persistence::PersistenceConfig persistence;
+  HubConfig hub;  // limits, eviction, capacity, leases (epoch set by main)
 };
+
+inline constexpr const char* kDefaultDataDir = "./blockhub-data";
 
 // Parses argv and the environment. Returns:
 //   a config          -> run with it;

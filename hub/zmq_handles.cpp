@@ -86,4 +86,9 @@ void EventFd::Signal() {
   [[maybe_unused]] ssize_t n = write(fd_, &one, sizeof(one));
 }
 
+void EventFd::Drain() {
+  uint64_t value = 0;
+  [[maybe_unused]] ssize_t n = read(fd_, &value, sizeof(value));  // non-blocking; resets to 0
+}
+
 }  // namespace blockhub

@@ -79,6 +79,7 @@ class EventFd {
   ~EventFd();
   Status Open();
   void Signal();  // async-signal-safe
+  void Drain();   // clears the counter (the fd stops being readable)
   int fd() const { return fd_; }
 
  private:

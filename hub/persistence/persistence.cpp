@@ -1,8 +1,10 @@
 #include "hub/persistence/persistence.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "hub/persistence/log_format.h"
 
@@ -134,6 +136,26 @@ int Persistence::PollTimeoutMs() const {
       snap_state_ == SnapState::kWalking && snapshots_->pending_chunks() < kMaxPendingChunks;
   bool start_ready = snap_state_ == SnapState::kIdle && SnapshotDue();
   return (walk_ready || start_ready || !batch_.empty()) ? 0 : -1;
+}
+
+PersistenceStats Persistence::Stats() const {
+  PersistenceStats stats;
+  stats.snapshots_written = snapshots_ ? snapshots_->completed() : 0;
+  if (wal_) stats.fsync_latency = wal_->fsync_latency();
+  auto listing = dir_.List();
+  if (!listing) return stats;
+  struct stat st {};
+  for (uint64_t first : listing->segments) {
+    if (stat(dir_.SegmentPath(first).c_str(), &st) == 0) stats.log_bytes += st.st_size;
+  }
+  if (!listing->snapshots.empty() &&
+      stat(dir_.SnapshotPath(listing->snapshots.back()).c_str(), &st) == 0) {
+    const auto mtime = std::chrono::system_clock::time_point(
+        std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec));
+    const std::chrono::duration<double> age = std::chrono::system_clock::now() - mtime;
+    stats.snapshot_age_seconds = std::max(0.0, age.count());
+  }
+  return stats;
 }
 
 Status Persistence::Close() {

@@ -25,6 +25,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "hub/hub_core.h"
+#include "hub/metrics/metrics_snapshot.h"
 #include "hub/persistence/data_dir.h"
 #include "hub/persistence/log_format.h"
 #include "hub/persistence/persistence_config.h"
@@ -73,6 +74,12 @@ class Persistence final : public CatalogListener {
   bool snapshot_in_progress() const { return snap_state_ != SnapState::kIdle; }
   uint64_t snapshots_completed() const { return snapshots_->completed(); }
   uint64_t wal_fsyncs() const { return wal_->fsyncs(); }
+
+  // Values for the metrics endpoint: the log's size on disk, snapshots completed since start, the
+  // newest snapshot file's age (mtime; also one left by a previous run) and the fsync latency
+  // histogram. Lists the directory and stat()s its files: for scrapes and the periodic summary,
+  // not for the request path.
+  PersistenceStats Stats() const;
 
   // Flushes and fsyncs everything appended, abandons an unfinished snapshot, stops the threads,
   // detaches from the core. Returns health(). Idempotent.

@@ -100,6 +100,11 @@ void WalWriter::Run() {
   }
 }
 
+Histogram WalWriter::fsync_latency() const {
+  std::lock_guard lock(stats_mu_);
+  return fsync_latency_;
+}
+
 Status WalWriter::WriteAndSync(std::vector<Batch>& batches) {
   for (auto& b : batches) {
     if (segment_size_ >= options_.segment_bytes) {
@@ -109,7 +114,12 @@ Status WalWriter::WriteAndSync(std::vector<Batch>& batches) {
     if (Status s = WriteAll(segment_.get(), b.bytes, segment_path_); !s.ok()) return s;
     segment_size_ += b.bytes.size();
   }
+  const auto sync_start = std::chrono::steady_clock::now();
   if (Status s = SyncFile(segment_.get(), segment_path_); !s.ok()) return s;
+  {
+    std::lock_guard lock(stats_mu_);
+    fsync_latency_.Observe(std::chrono::steady_clock::now() - sync_start);
+  }
   fsyncs_.fetch_add(1, std::memory_order_relaxed);
   durable_seq_.store(batches.back().last_seq, std::memory_order_release);
   return Status::Ok();

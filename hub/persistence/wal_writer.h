@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "hub/metrics/histogram.h"
 #include "hub/persistence/data_dir.h"
 #include "hub/persistence/posix_file.h"
 
@@ -61,6 +62,8 @@ class WalWriter {
   uint64_t durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
   Status status() const;
   uint64_t fsyncs() const { return fsyncs_.load(std::memory_order_relaxed); }
+  // A copy of the group-commit fsync latency histogram (Dynamo buckets; for the metrics endpoint).
+  Histogram fsync_latency() const;
 
   // Writes and fsyncs everything handed over, then joins the thread. Returns status().
   Status Stop();
@@ -93,6 +96,9 @@ class WalWriter {
   size_t queued_bytes_ = 0;                         // guarded by mu_
   std::chrono::steady_clock::time_point oldest_{};  // guarded by mu_
   Status status_;                                   // guarded by mu_
+
+  mutable std::mutex stats_mu_;  // the writer thread updates, the loop copies
+  Histogram fsync_latency_;      // guarded by stats_mu_
 
   std::atomic<uint64_t> durable_seq_{0};
   std::atomic<uint64_t> fsyncs_{0};

@@ -99,8 +99,9 @@ bool HasArg(const std::vector<std::string>& args, std::string_view flag) {
   });
 }
 
-// Parses `ready query=<ep> register=<ep>`.
-Status ParseReadyLine(std::string_view line, std::string& query, std::string& reg) {
+// Parses `ready query=<ep> register=<ep>[ metrics=<url>]`.
+Status ParseReadyLine(std::string_view line, std::string& query, std::string& reg,
+                      std::string& metrics) {
   constexpr std::string_view kQuery = "ready query=";
   constexpr std::string_view kRegister = " register=";
   if (!line.starts_with(kQuery))
@@ -110,7 +111,14 @@ Status ParseReadyLine(std::string_view line, std::string& query, std::string& re
   if (sep == std::string_view::npos) return InternalError("no register= in the ready line");
   query = std::string(line.substr(0, sep));
   std::string_view rest = line.substr(sep + kRegister.size());
-  reg = std::string(rest.substr(0, rest.find(' ')));  // later fields (metrics=) may follow
+  reg = std::string(rest.substr(0, rest.find(' ')));
+  constexpr std::string_view kMetrics = " metrics=";
+  const size_t m = rest.find(kMetrics);
+  metrics.clear();
+  if (m != std::string_view::npos) {
+    std::string_view url = rest.substr(m + kMetrics.size());
+    metrics = std::string(url.substr(0, url.find(' ')));
+  }
   return Status::Ok();
 }
 
@@ -127,6 +135,12 @@ Result<HubProcess> HubProcess::Start(HubProcessOptions options) {
     if (!HasArg(options.args, "--register-addr")) {
       argv.insert(argv.end(), {"--register-addr", "tcp://127.0.0.1:*"});
     }
+  }
+  const bool metrics_env = std::any_of(options.env.begin(), options.env.end(), [](const auto& kv) {
+    return kv.first == "DYN_REGISTRY_HUB_METRICS_ADDR";
+  });
+  if (!HasArg(options.args, "--metrics-addr") && !metrics_env) {
+    argv.insert(argv.end(), {"--metrics-addr", options.metrics ? "127.0.0.1:0" : "off"});
   }
   argv.insert(argv.end(), options.args.begin(), options.args.end());
   auto spawned = Spawn(std::move(argv), BuildEnvironment(options.env), /*capture_stderr=*/false,
@@ -158,7 +172,9 @@ Result<HubProcess> HubProcess::Start(HubProcessOptions options) {
     line.append(buf, static_cast<size_t>(got));
   }
   line.resize(line.find('\n'));
-  if (Status s = ParseReadyLine(line, hub.query_endpoint_, hub.register_endpoint_); !s.ok()) {
+  if (Status s =
+          ParseReadyLine(line, hub.query_endpoint_, hub.register_endpoint_, hub.metrics_url_);
+      !s.ok()) {
     return s;
   }
   return hub;
@@ -174,6 +190,7 @@ HubProcess& HubProcess::operator=(HubProcess&& other) noexcept {
     pid_fd_ = std::exchange(other.pid_fd_, -1);
     query_endpoint_ = std::move(other.query_endpoint_);
     register_endpoint_ = std::move(other.register_endpoint_);
+    metrics_url_ = std::move(other.metrics_url_);
   }
   return *this;
 }

@@ -35,6 +35,10 @@ struct HubProcessOptions {
   std::vector<std::pair<std::string, std::string>> env;
   // Add --query-addr/--register-addr tcp://127.0.0.1:* unless `args` already names them.
   bool loopback_endpoints = true;
+  // true: serve metrics on 127.0.0.1:0 (see metrics_url()); false: --metrics-addr off, so hubs
+  // never contend for the default port 9108. Neither is added when `args` names --metrics-addr
+  // or `env` sets DYN_REGISTRY_HUB_METRICS_ADDR.
+  bool metrics = false;
   std::chrono::milliseconds ready_timeout{10'000};
   // If set, the child's stderr (its log) goes to this file (created/truncated) instead of the
   // test's stderr, so a test can read the log after the hub exits.
@@ -68,6 +72,8 @@ class HubProcess {
 
   const std::string& query_endpoint() const { return query_endpoint_; }
   const std::string& register_endpoint() const { return register_endpoint_; }
+  // "http://127.0.0.1:<port>" from the ready line; empty when metrics are off.
+  const std::string& metrics_url() const { return metrics_url_; }
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
 
@@ -94,6 +100,7 @@ class HubProcess {
   int pid_fd_ = -1;  // pidfd for bounded waits
   std::string query_endpoint_;
   std::string register_endpoint_;
+  std::string metrics_url_;
 };
 
 struct ProcessOutput {
