@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "codec/message.h"
@@ -31,6 +32,14 @@ class CatalogStore {
 
   // The entry stored under `key`, or kNoHandle.
   virtual Handle Find(std::string_view key) const = 0;
+  // Batch lookup: out[i] = Find(keys[i]) for every i, the store unchanged in between. Stores
+  // override it to overlap the keys' memory accesses; the default calls Find per key.
+  virtual void FindBatch(std::span<const std::string_view> keys, Handle* out) const {
+    for (size_t i = 0; i < keys.size(); ++i) out[i] = Find(keys[i]);
+  }
+  // A hint that Find/Insert of these keys come next, in order (e.g. a registration batch): the
+  // store may start loading the memory they touch. No observable effect; default: nothing.
+  virtual void Prefetch(std::span<const std::string_view> /*keys*/) const {}
   // Stores an entry whose key is absent and valid for the key format (HubCore checks both).
   virtual Handle Insert(const Entry& entry) = 0;
   virtual void Erase(Handle handle) = 0;

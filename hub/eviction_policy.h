@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 
 #include "hub/hub_config.h"
 
@@ -33,6 +34,9 @@ class EvictionPolicy {
   virtual void OnErase(uint32_t handle) = 0;
   // The entry to evict next, or nullopt (empty, or the `none` policy).
   virtual std::optional<uint32_t> Victim() const = 0;
+  // A hint that OnUse comes next for these handles (kNoHandle entries are skipped): a policy
+  // may start loading its per-entry state. No observable effect; default: nothing.
+  virtual void PrefetchUses(std::span<const uint32_t> /*handles*/) const {}
   // True if OnInsert needs EntryShape::parent (saves HubCore the parent lookup otherwise).
   virtual bool wants_parent() const { return false; }
 };

@@ -58,6 +58,40 @@ RegisterStatus HubCore::Impl::RegisterOne(const Entry& entry, TimePoint now, boo
   return RegisterStatus::kStored;
 }
 
+void HubCore::Impl::LookUpChunk(std::span<const std::string_view> chunk, bool leases_too) {
+  found.resize(chunk.size());
+  store->FindBatch(chunk, found.data());
+  policy->PrefetchUses(found);
+  if (!leases_too || leases.size() == 0) return;
+  chunk_keys.clear();
+  for (size_t i = 0; i < chunk.size(); ++i) {
+    if (found[i] == CatalogStore::kNoHandle) chunk_keys.push_back(chunk[i]);
+  }
+  leases.Prefetch(chunk_keys);
+}
+
+void HubCore::Impl::PrefetchChunk(std::span<const std::string_view> chunk, bool leases_too) {
+  store->Prefetch(chunk);
+  if (leases_too) leases.Prefetch(chunk);
+}
+
+void HubCore::Impl::PrefetchEntries(std::span<const Entry> entries) {
+  chunk_keys.clear();
+  for (const Entry& e : entries) chunk_keys.push_back(e.key);
+  PrefetchChunk(chunk_keys, /*leases_too=*/true);
+}
+
+void HubCore::Impl::RegisterAll(const std::vector<Entry>& entries, TimePoint now,
+                                std::vector<RegisterStatus>* out) {
+  out->reserve(out->size() + entries.size());
+  const std::span<const Entry> all(entries);
+  for (size_t base = 0; base < all.size(); base += kChunk) {
+    const auto chunk = all.subspan(base, std::min(kChunk, all.size() - base));
+    PrefetchEntries(chunk);
+    for (const Entry& e : chunk) out->push_back(RegisterOne(e, now, /*live=*/true));
+  }
+}
+
 void HubCore::Impl::EraseOne(CatalogStore::Handle h, bool evicted, bool notify) {
   if (notify && listener != nullptr) listener->OnErase(store->Get(h).key);
   policy->OnErase(h);
@@ -90,8 +124,7 @@ std::vector<RegisterStatus> HubCore::Apply(OwnerId /*owner*/, const Register& re
     return std::vector<RegisterStatus>(reg.entries.size(), RegisterStatus::kRejected);
   }
   std::vector<RegisterStatus> out;
-  out.reserve(reg.entries.size());
-  for (const Entry& e : reg.entries) out.push_back(impl_->RegisterOne(e, now, /*live=*/true));
+  impl_->RegisterAll(reg.entries, now, &out);
   return out;
 }
 

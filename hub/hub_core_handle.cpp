@@ -1,6 +1,8 @@
 // HubCore request handling: validation first (an ErrorResponse request has no effect), then each
 // key in request order as if it were its own request (PROTOCOL.md §5, "Details that matter").
+#include <algorithm>
 #include <boost/unordered/unordered_flat_set.hpp>
+#include <span>
 #include <string>
 #include <type_traits>
 
@@ -77,12 +79,19 @@ Message HubCore::Impl::ErrorReply(ProtocolVersion version, const Status& error) 
   return Reply(version, ErrorResponse{error.code(), error.message()});
 }
 
-// One visitor per request: validates, then applies key by key.
+// One visitor per request: validates, then applies key by key. Keys are walked in chunks of
+// kChunk whose lookups are batched (LookUpChunk); results and effects stay exactly those of
+// applying the keys one at a time, in order.
 struct HubCore::Impl::Dispatcher {
   HubCore::Impl& core;
   OwnerId owner;
   TimePoint now;
   ProtocolVersion version;
+
+  static std::span<const std::string_view> Chunk(const KeyList& keys, size_t base) {
+    return std::span<const std::string_view>(keys).subspan(base,
+                                                           std::min(kChunk, keys.size() - base));
+  }
 
   Message operator()(const CanOffload& r) const {
     if (Status s = core.CheckKeys(r.keys); !s.ok()) return core.ErrorReply(version, s);
@@ -92,17 +101,20 @@ struct HubCore::Impl::Dispatcher {
       out.lease_ttl_ms = static_cast<uint32_t>(core.config.lease_ttl.count());
     }
     out.statuses.reserve(r.keys.size());
-    for (std::string_view k : r.keys) {
-      CatalogStore::Handle h = core.store->Find(k);
-      if (h != CatalogStore::kNoHandle) {
-        core.policy->OnUse(h);
-        ++core.counters.offload_already_stored;
-        out.statuses.push_back(OffloadStatus::kAlreadyStored);
-        continue;
+    for (size_t base = 0; base < r.keys.size(); base += kChunk) {
+      const auto chunk = Chunk(r.keys, base);
+      core.LookUpChunk(chunk, /*leases_too=*/true);
+      for (size_t i = 0; i < chunk.size(); ++i) {
+        if (const CatalogStore::Handle h = core.found[i]; h != CatalogStore::kNoHandle) {
+          core.policy->OnUse(h);
+          ++core.counters.offload_already_stored;
+          out.statuses.push_back(OffloadStatus::kAlreadyStored);
+          continue;
+        }
+        LeaseTable::AcquireResult a = core.leases.Acquire(chunk[i], owner, now);
+        out.statuses.push_back(a == LeaseTable::AcquireResult::kLeased ? OffloadStatus::kLeased
+                                                                       : OffloadStatus::kGranted);
       }
-      LeaseTable::AcquireResult a = core.leases.Acquire(k, owner, now);
-      out.statuses.push_back(a == LeaseTable::AcquireResult::kLeased ? OffloadStatus::kLeased
-                                                                     : OffloadStatus::kGranted);
     }
     return core.Reply(version, std::move(out));
   }
@@ -112,16 +124,20 @@ struct HubCore::Impl::Dispatcher {
     const bool leading = version == ProtocolVersion::kV2 && r.mode == MatchMode::kLeadingRun;
     MatchResponse out;
     out.entries.reserve(r.keys.size());
-    for (std::string_view k : r.keys) {
-      CatalogStore::Handle h = core.store->Find(k);
-      if (h == CatalogStore::kNoHandle) {
-        ++core.counters.match_misses;
-        if (leading) break;
-        continue;
+    for (size_t base = 0; base < r.keys.size(); base += kChunk) {
+      const auto chunk = Chunk(r.keys, base);
+      core.LookUpChunk(chunk, /*leases_too=*/false);
+      for (size_t i = 0; i < chunk.size(); ++i) {
+        const CatalogStore::Handle h = core.found[i];
+        if (h == CatalogStore::kNoHandle) {
+          ++core.counters.match_misses;
+          if (leading) return core.Reply(version, std::move(out));
+          continue;
+        }
+        core.policy->OnUse(h);
+        ++core.counters.match_hits;
+        out.entries.push_back(core.store->Get(h));
       }
-      core.policy->OnUse(h);
-      ++core.counters.match_hits;
-      out.entries.push_back(core.store->Get(h));
     }
     return core.Reply(version, std::move(out));
   }
@@ -129,12 +145,17 @@ struct HubCore::Impl::Dispatcher {
   Message operator()(const Remove& r) const {
     if (Status s = core.CheckKeys(r.keys); !s.ok()) return core.ErrorReply(version, s);
     RemoveResponse out;
-    for (std::string_view k : r.keys) {
-      // Stored entries only: a lease on an unstored key belongs to an upload in progress.
-      CatalogStore::Handle h = core.store->Find(k);
-      if (h == CatalogStore::kNoHandle) continue;
-      core.EraseOne(h, /*evicted=*/false, /*notify=*/true);
-      ++out.removed;
+    for (size_t base = 0; base < r.keys.size(); base += kChunk) {
+      // Erasing changes the store: prefetch only, then look each key up in order.
+      const auto chunk = Chunk(r.keys, base);
+      core.PrefetchChunk(chunk, /*leases_too=*/false);
+      for (std::string_view k : chunk) {
+        // Stored entries only: a lease on an unstored key belongs to an upload in progress.
+        CatalogStore::Handle h = core.store->Find(k);
+        if (h == CatalogStore::kNoHandle) continue;
+        core.EraseOne(h, /*evicted=*/false, /*notify=*/true);
+        ++out.removed;
+      }
     }
     return core.Reply(version, out);
   }
@@ -142,11 +163,13 @@ struct HubCore::Impl::Dispatcher {
   Message operator()(const Touch& r) const {
     if (Status s = core.CheckKeys(r.keys); !s.ok()) return core.ErrorReply(version, s);
     TouchResponse out;
-    for (std::string_view k : r.keys) {
-      CatalogStore::Handle h = core.store->Find(k);
-      if (h == CatalogStore::kNoHandle) continue;
-      core.policy->OnUse(h);
-      ++out.touched;
+    for (size_t base = 0; base < r.keys.size(); base += kChunk) {
+      core.LookUpChunk(Chunk(r.keys, base), /*leases_too=*/false);
+      for (CatalogStore::Handle h : core.found) {
+        if (h == CatalogStore::kNoHandle) continue;
+        core.policy->OnUse(h);
+        ++out.touched;
+      }
     }
     return core.Reply(version, out);
   }
@@ -154,8 +177,7 @@ struct HubCore::Impl::Dispatcher {
   Message operator()(const RegisterSync& r) const {
     if (Status s = core.CheckEntries(r.entries); !s.ok()) return core.ErrorReply(version, s);
     RegisterSyncResponse out;
-    out.statuses.reserve(r.entries.size());
-    for (const Entry& e : r.entries) out.statuses.push_back(core.RegisterOne(e, now, true));
+    core.RegisterAll(r.entries, now, &out.statuses);
     return core.Reply(version, std::move(out));
   }
 
@@ -163,12 +185,16 @@ struct HubCore::Impl::Dispatcher {
     if (Status s = core.CheckKeys(r.keys); !s.ok()) return core.ErrorReply(version, s);
     RenewResponse out;
     out.statuses.reserve(r.keys.size());
-    for (std::string_view k : r.keys) {
-      if (core.store->Find(k) != CatalogStore::kNoHandle) {
-        out.statuses.push_back(RenewStatus::kAlreadyStored);
-      } else {
-        out.statuses.push_back(core.leases.Renew(k, owner, now) ? RenewStatus::kRenewed
-                                                                : RenewStatus::kNotHeld);
+    for (size_t base = 0; base < r.keys.size(); base += kChunk) {
+      const auto chunk = Chunk(r.keys, base);
+      core.LookUpChunk(chunk, /*leases_too=*/true);
+      for (size_t i = 0; i < chunk.size(); ++i) {
+        if (core.found[i] != CatalogStore::kNoHandle) {
+          out.statuses.push_back(RenewStatus::kAlreadyStored);
+        } else {
+          out.statuses.push_back(core.leases.Renew(chunk[i], owner, now) ? RenewStatus::kRenewed
+                                                                         : RenewStatus::kNotHeld);
+        }
       }
     }
     return core.Reply(version, std::move(out));

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
 
 #include "hub/catalog_store.h"
 #include "hub/eviction_policy.h"
@@ -29,6 +32,20 @@ struct HubCore::Impl {
   // The live-lease bound for a CanOffload of `keys` (only new leases count).
   Status CheckLeaseRoom(const KeyList& keys, TimePoint now);
 
+  // Batches (memory-level parallelism): a request is walked in chunks of kChunk keys. For each
+  // chunk, the store is asked for every key at once (FindBatch overlaps the index and record
+  // misses) into `found`, then the policy's state of the hits and, with `leases_too`, the lease
+  // index of the misses are prefetched; the caller then applies the keys one by one, in order.
+  // Only for requests that do not change the store (the handles must stay valid for the chunk).
+  static constexpr size_t kChunk = 128;
+  void LookUpChunk(std::span<const std::string_view> chunk, bool leases_too);
+  // For requests that change the store (Register, Remove): prefetch only, then look up in order.
+  void PrefetchChunk(std::span<const std::string_view> chunk, bool leases_too);
+  void PrefetchEntries(std::span<const Entry> entries);
+  // Registers entries in request order, prefetching chunk by chunk; `live` as for RegisterOne.
+  void RegisterAll(const std::vector<Entry>& entries, TimePoint now,
+                   std::vector<RegisterStatus>* out);
+
   Message Reply(ProtocolVersion version, Body body) const;
   Message ErrorReply(ProtocolVersion version, const Status& error) const;
   // Counters with the lease fields brought up to date.
@@ -45,8 +62,10 @@ struct HubCore::Impl {
   CatalogListener* listener = nullptr;
   HubCounters counters;  // lease fields are copied from `leases` on read
   uint64_t max_leases;
-  size_t fixed_key_len;  // 0 for bytes keys
-  bool needs_shape;      // the policy reads EntryShape
+  size_t fixed_key_len;                      // 0 for bytes keys
+  bool needs_shape;                          // the policy reads EntryShape
+  std::vector<CatalogStore::Handle> found;   // LookUpChunk's result (scratch)
+  std::vector<std::string_view> chunk_keys;  // scratch for the prefetch helpers
 };
 
 }  // namespace blockhub

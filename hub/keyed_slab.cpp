@@ -9,14 +9,22 @@ namespace blockhub {
 KeyedSlab::KeyedSlab(size_t fixed_key_len, size_t max_key_bytes, size_t payload_bytes)
     : fixed_key_len_(fixed_key_len),
       key_region_(fixed_key_len != 0 ? fixed_key_len : 2 + max_key_bytes),
-      stride_(key_region_ + payload_bytes),
-      index_(0, Hash{this}, Equal{this}, HugePageAllocator<uint32_t>()) {}
+      stride_(key_region_ + payload_bytes) {}
 
-size_t KeyedSlab::Hash::operator()(std::string_view key) const {
-  return static_cast<size_t>(XXH3_64bits(key.data(), key.size()));
+uint64_t KeyedSlab::HashOf(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+
+void KeyedSlab::Prefetch(std::span<const std::string_view> keys, uint64_t* hashes) const {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    hashes[i] = HashOf(keys[i]);
+    index_.PrefetchGroup(hashes[i]);
+  }
+  // The groups are on their way; a tag match names the record whose key Find will compare.
+  for (size_t i = 0; i < keys.size(); ++i) {
+    index_.PrefetchCandidates(hashes[i], [this](uint32_t idx) { __builtin_prefetch(Record(idx)); });
+  }
 }
 
-uint32_t KeyedSlab::Insert(std::string_view key) {
+uint32_t KeyedSlab::Insert(std::string_view key, uint64_t hash) {
   uint32_t idx;
   if (!free_.empty()) {
     idx = free_.back();
@@ -39,13 +47,13 @@ uint32_t KeyedSlab::Insert(std::string_view key) {
     std::memcpy(r + 2, key.data(), key.size());
   }
   live_[idx >> 6] |= uint64_t{1} << (idx & 63);
-  index_.insert(idx);
+  index_.Insert(hash, idx, [this](uint32_t i) { return HashOf(Key(i)); });
   return idx;
 }
 
 void KeyedSlab::Erase(uint32_t idx) {
   assert(IsLive(idx));
-  index_.erase(idx);
+  index_.Erase(HashOf(Key(idx)), idx);
   live_[idx >> 6] &= ~(uint64_t{1} << (idx & 63));
   free_.push_back(idx);
 }

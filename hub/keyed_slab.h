@@ -1,27 +1,32 @@
 // KeyedSlab: a dense, chunked array of fixed-size records, each starting with a key, plus a
-// Swiss-table index (boost::unordered_flat_set<uint32_t>) over the record numbers. The table slot
-// is the 4-byte record index; hashing and equality read the key from the slab, so a key is stored
-// once. Record numbers are stable for a record's lifetime and are reused after Erase (free list).
+// GroupIndex (group_index.h) over the record numbers: the index holds 4-byte record numbers and a
+// tag byte per slot; equality reads the key from the slab, so a key is stored once.
+// Record numbers are stable for a record's lifetime and are reused after Erase (free list).
 // Records live in 65,536-record chunks that never move: pointers into a record stay valid until
 // that record is erased. Untouched parts of a chunk cost no resident memory.
+//
+// Batches: HashOf(key) once per key, then Prefetch(keys, hashes) issues the index loads of every
+// key and, once those are in flight, the loads of the records their tags point at; the lookups
+// that follow (Find/Insert with the hash) then mostly hit the cache. Prefetching never changes
+// a result: callers still look keys up one by one, in order.
 //
 // Keys are fixed-length (`fixed_key_len` > 0) or variable, 1 .. max_key_bytes, stored with a u16
 // length prefix. Each record has `payload_bytes` of caller-owned bytes after the key.
 //
 // Used by the in-memory catalog store and the lease table. Owned by one thread; not thread-safe.
-// Not movable (the index's hasher points back at the slab).
+// Not movable.
 #pragma once
 
-#include <boost/unordered/unordered_flat_set.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <type_traits>
 #include <vector>
 
-#include "hub/huge_page_allocator.h"
+#include "hub/group_index.h"
 
 namespace blockhub {
 
@@ -33,13 +38,18 @@ class KeyedSlab {
   KeyedSlab(const KeyedSlab&) = delete;
   KeyedSlab& operator=(const KeyedSlab&) = delete;
 
-  // The record holding `key`, or kNone.
-  uint32_t Find(std::string_view key) const {
-    auto it = index_.find(key);
-    return it == index_.end() ? kNone : *it;
+  static uint64_t HashOf(std::string_view key);
+
+  // The record holding `key`, or kNone. `hash` = HashOf(key).
+  uint32_t Find(std::string_view key) const { return Find(key, HashOf(key)); }
+  uint32_t Find(std::string_view key, uint64_t hash) const {
+    return index_.Find(hash, [&](uint32_t idx) { return Key(idx) == key; });
   }
+  // Sets hashes[i] = HashOf(keys[i]) and starts loading what Find(keys[i]) will read (see top).
+  void Prefetch(std::span<const std::string_view> keys, uint64_t* hashes) const;
   // Adds `key`, which must be absent and of a valid length; the payload is uninitialised.
-  uint32_t Insert(std::string_view key);
+  uint32_t Insert(std::string_view key) { return Insert(key, HashOf(key)); }
+  uint32_t Insert(std::string_view key, uint64_t hash);
   void Erase(uint32_t idx);
 
   std::string_view Key(uint32_t idx) const {
@@ -58,7 +68,9 @@ class KeyedSlab {
   size_t size() const { return index_.size(); }
   // Every live record number is below this.
   uint32_t index_limit() const { return next_; }
-  void Reserve(size_t n) { index_.reserve(n); }
+  void Reserve(size_t n) {
+    index_.Reserve(n, [this](uint32_t idx) { return HashOf(Key(idx)); });
+  }
 
  private:
   static constexpr uint32_t kChunkShift = 16;
@@ -68,21 +80,6 @@ class KeyedSlab {
     return chunks_[idx >> kChunkShift].get() + size_t{idx & kChunkMask} * stride_;
   }
 
-  struct Hash {
-    using is_transparent = void;
-    using is_avalanching = std::true_type;
-    const KeyedSlab* slab;
-    size_t operator()(std::string_view key) const;
-    size_t operator()(uint32_t idx) const { return (*this)(slab->Key(idx)); }
-  };
-  struct Equal {
-    using is_transparent = void;
-    const KeyedSlab* slab;
-    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
-    bool operator()(std::string_view k, uint32_t i) const { return slab->Key(i) == k; }
-    bool operator()(uint32_t i, std::string_view k) const { return slab->Key(i) == k; }
-  };
-
   size_t fixed_key_len_;
   size_t key_region_;
   size_t stride_;
@@ -90,7 +87,7 @@ class KeyedSlab {
   std::vector<std::unique_ptr<std::byte[]>> chunks_;
   std::vector<uint64_t> live_;
   std::vector<uint32_t> free_;
-  boost::unordered_flat_set<uint32_t, Hash, Equal, HugePageAllocator<uint32_t>> index_;
+  GroupIndex index_;
 };
 
 }  // namespace blockhub

@@ -1,5 +1,6 @@
 #include "hub/lease_table.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace blockhub {
@@ -28,6 +29,15 @@ void LeaseTable::Set(uint32_t idx, uint64_t owner, int64_t deadline_ns) {
 void LeaseTable::Expire(uint32_t idx) {
   slab_.Erase(idx);
   ++counters_.expired;
+}
+
+void LeaseTable::Prefetch(std::span<const std::string_view> keys) const {
+  if (slab_.size() == 0) return;  // nothing to find; inserts go to a cached group anyway
+  constexpr size_t kChunk = 128;
+  uint64_t hashes[kChunk];
+  for (size_t base = 0; base < keys.size(); base += kChunk) {
+    slab_.Prefetch(keys.subspan(base, std::min(kChunk, keys.size() - base)), hashes);
+  }
 }
 
 uint32_t LeaseTable::FindLive(std::string_view key, TimePoint now) {

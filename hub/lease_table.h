@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "codec/key_format.h"
@@ -39,6 +40,8 @@ class LeaseTable {
   LeaseTable(const LeaseTable&) = delete;
   LeaseTable& operator=(const LeaseTable&) = delete;
 
+  // A hint that these keys are looked up next (at most a few hundred: see KeyedSlab::Prefetch).
+  void Prefetch(std::span<const std::string_view> keys) const;
   // CanOffload for a key that is not stored: grant, refresh (same owner), or deny.
   AcquireResult Acquire(std::string_view key, uint64_t owner, TimePoint now);
   // True if someone holds a live lease on `key`; sets *holder to the owner when given.

@@ -24,6 +24,22 @@ Status MemoryCatalogStore::Open(const HubConfig& config) {
   return Status::Ok();
 }
 
+void MemoryCatalogStore::FindBatch(std::span<const std::string_view> keys, Handle* out) const {
+  uint64_t hashes[kPrefetchChunk];
+  for (size_t base = 0; base < keys.size(); base += kPrefetchChunk) {
+    const auto chunk = keys.subspan(base, std::min(kPrefetchChunk, keys.size() - base));
+    slab_->Prefetch(chunk, hashes);
+    for (size_t i = 0; i < chunk.size(); ++i) out[base + i] = slab_->Find(chunk[i], hashes[i]);
+  }
+}
+
+void MemoryCatalogStore::Prefetch(std::span<const std::string_view> keys) const {
+  uint64_t hashes[kPrefetchChunk];
+  for (size_t base = 0; base < keys.size(); base += kPrefetchChunk) {
+    slab_->Prefetch(keys.subspan(base, std::min(kPrefetchChunk, keys.size() - base)), hashes);
+  }
+}
+
 CatalogStore::Handle MemoryCatalogStore::Insert(const Entry& entry) {
   Handle h = slab_->Insert(entry.key);
   std::byte* p = slab_->Payload(h);

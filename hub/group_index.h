@@ -1,0 +1,199 @@
+// GroupIndex: an open-addressing hash index of u32 values (record numbers) built for batched
+// lookups. The caller supplies each value's 64-bit hash and, on lookup, an equality predicate
+// (the keys live elsewhere, in KeyedSlab's records), so a key is stored once.
+//
+// Layout: a power-of-two array of 64-byte groups, each one cache line holding 12 one-byte tags
+// (0 = empty slot, else 8 bits of the hash), an overflow byte and 12 u32 values. A key's home
+// group comes from the hash's high bits; probing visits groups in triangular order. The overflow
+// byte has bit (hash >> 8) & 7 set when an insert with that bit passed the group because it was
+// full, so a lookup ends at the first group without its bit: deletion just clears the tag (no
+// tombstones, no shifting). Max load 7/8 of the slots: ~6.7 bytes per entry at 10M entries.
+//
+// Why not boost::unordered_flat_set: a lookup here touches one cache line of index (Boost 1.81
+// touches a metadata group and a separate element array), and Prefetch(hash) lets a batch issue
+// all its index loads before the first one is needed; Boost 1.81 has no prefetch-by-hash API.
+//
+// Big arrays are mmap'd on huge pages (huge_page_allocator.h); untouched groups cost no memory.
+// One thread; not thread-safe. Not copyable.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "hub/huge_page_allocator.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+namespace blockhub {
+
+class GroupIndex {
+ public:
+  static constexpr uint32_t kNone = 0xFFFF'FFFFu;
+
+  GroupIndex() { Allocate(1); }
+  ~GroupIndex() { Free(); }
+  GroupIndex(const GroupIndex&) = delete;
+  GroupIndex& operator=(const GroupIndex&) = delete;
+
+  size_t size() const { return size_; }
+
+  // Starts loading the group a lookup of `hash` reads first.
+  void PrefetchGroup(uint64_t hash) const { __builtin_prefetch(&groups_[Home(hash)]); }
+  // Second batch stage (the group should be cached by now): starts loading the values whose tag
+  // matches, through `load(value)`, or the next group of the probe when none does and the
+  // probe would continue there.
+  template <typename Load>
+  void PrefetchCandidates(uint64_t hash, Load&& load) const {
+    const size_t pos = Home(hash);
+    const Group& g = groups_[pos];
+    uint32_t m = MatchTag(g, Tag(hash));
+    if (m == 0 && (g.overflow & OverflowBit(hash)) != 0) {
+      __builtin_prefetch(&groups_[(pos + 1) & group_mask_]);
+    }
+    for (; m != 0; m &= m - 1) load(g.values[__builtin_ctz(m)]);
+  }
+
+  // The value stored under `hash` for which eq(value) holds, or kNone.
+  template <typename Eq>
+  uint32_t Find(uint64_t hash, Eq&& eq) const {
+    const uint8_t tag = Tag(hash);
+    const uint8_t bit = OverflowBit(hash);
+    size_t pos = Home(hash);
+    for (size_t step = 1;; ++step) {
+      const Group& g = groups_[pos];
+      for (uint32_t m = MatchTag(g, tag); m != 0; m &= m - 1) {
+        const uint32_t v = g.values[__builtin_ctz(m)];
+        if (eq(v)) return v;
+      }
+      if ((g.overflow & bit) == 0 || step > group_mask_) return kNone;
+      pos = (pos + step) & group_mask_;
+    }
+  }
+
+  // Adds `value` (absent) under `hash`. Grows first when at max load, re-hashing every value
+  // through `hash_of(value)`.
+  template <typename HashOf>
+  void Insert(uint64_t hash, uint32_t value, HashOf&& hash_of) {
+    if (size_ >= max_size_)
+      Rehash(group_mask_ + 1 < kMaxGroups ? (group_mask_ + 1) * 2 : 0, hash_of);
+    Place(hash, value);
+    ++size_;
+  }
+
+  // Removes `value`, stored under `hash`.
+  void Erase(uint64_t hash, uint32_t value) {
+    const uint8_t tag = Tag(hash);
+    size_t pos = Home(hash);
+    for (size_t step = 1; step <= group_mask_ + 1; ++step) {
+      Group& g = groups_[pos];
+      for (uint32_t m = MatchTag(g, tag); m != 0; m &= m - 1) {
+        const int i = __builtin_ctz(m);
+        if (g.values[i] == value) {
+          g.tags[i] = 0;
+          --size_;
+          return;
+        }
+      }
+      pos = (pos + step) & group_mask_;
+    }
+  }
+
+  // Makes room for `n` values without growing later.
+  template <typename HashOf>
+  void Reserve(size_t n, HashOf&& hash_of) {
+    size_t groups = group_mask_ + 1;
+    while (MaxLoad(groups) < n && groups < kMaxGroups) groups *= 2;
+    if (groups != group_mask_ + 1) Rehash(groups, hash_of);
+  }
+
+ private:
+  static constexpr int kSlots = 12;
+  static constexpr size_t kMaxGroups = size_t{1} << 30;
+  struct alignas(64) Group {
+    uint8_t tags[kSlots];
+    uint8_t overflow;
+    uint8_t unused[3];
+    uint32_t values[kSlots];
+  };
+  static_assert(sizeof(Group) == 64);
+
+  static size_t MaxLoad(size_t groups) { return groups * kSlots / 8 * 7; }
+  static uint8_t Tag(uint64_t hash) {
+    const auto t = static_cast<uint8_t>(hash);
+    return t == 0 ? 1 : t;
+  }
+  static uint8_t OverflowBit(uint64_t hash) {
+    return static_cast<uint8_t>(1u << ((hash >> 8) & 7));
+  }
+  size_t Home(uint64_t hash) const { return static_cast<size_t>(hash >> shift_) & group_mask_; }
+
+  // Bit i set when tags[i] == tag (tag 0 finds the empty slots).
+  static uint32_t MatchTag(const Group& g, uint8_t tag) {
+#ifdef __SSE2__
+    const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(&g));
+    const __m128i eq = _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(tag)));
+    return static_cast<uint32_t>(_mm_movemask_epi8(eq)) & ((1u << kSlots) - 1);
+#else
+    uint32_t m = 0;
+    for (int i = 0; i < kSlots; ++i) m |= uint32_t{g.tags[i] == tag} << i;
+    return m;
+#endif
+  }
+
+  void Place(uint64_t hash, uint32_t value) {
+    const uint8_t bit = OverflowBit(hash);
+    size_t pos = Home(hash);
+    for (size_t step = 1;; ++step) {
+      Group& g = groups_[pos];
+      if (const uint32_t empty = MatchTag(g, 0); empty != 0) {
+        const int i = __builtin_ctz(empty);
+        g.tags[i] = Tag(hash);
+        g.values[i] = value;
+        return;
+      }
+      g.overflow |= bit;
+      pos = (pos + step) & group_mask_;
+    }
+  }
+
+  template <typename HashOf>
+  void Rehash(size_t groups, HashOf&& hash_of) {
+    if (groups == 0) throw std::bad_alloc();  // 2^30 groups: beyond any u32 record number
+    Group* old = groups_;
+    const size_t old_count = group_mask_ + 1;
+    Allocate(groups);
+    for (size_t p = 0; p < old_count; ++p) {
+      for (int i = 0; i < kSlots; ++i) {
+        if (old[p].tags[i] != 0) Place(hash_of(old[p].values[i]), old[p].values[i]);
+      }
+    }
+    HugePageAllocator<Group>().deallocate(old, old_count);
+  }
+
+  void Allocate(size_t groups) {
+    groups_ = HugePageAllocator<Group>().allocate(groups);
+    if (!HugePageAllocator<Group>::ReturnsZeroed(groups)) {
+      std::memset(static_cast<void*>(groups_), 0, groups * sizeof(Group));
+    }
+    group_mask_ = groups - 1;
+    shift_ = 64 - static_cast<unsigned>(__builtin_ctzll(groups));
+    if (groups == 1) shift_ = 0;  // Home() masks to 0 anyway; avoid a shift by 64
+    max_size_ = MaxLoad(groups);
+  }
+  void Free() {
+    if (groups_ != nullptr) HugePageAllocator<Group>().deallocate(groups_, group_mask_ + 1);
+    groups_ = nullptr;
+  }
+
+  Group* groups_ = nullptr;
+  size_t group_mask_ = 0;
+  unsigned shift_ = 0;
+  size_t size_ = 0;
+  size_t max_size_ = 0;
+};
+
+}  // namespace blockhub
