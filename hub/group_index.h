@@ -74,12 +74,13 @@ class GroupIndex {
     }
   }
 
-  // Adds `value` (absent) under `hash`. Grows first when at max load, re-hashing every value
-  // through `hash_of(value)`.
-  template <typename HashOf>
-  void Insert(uint64_t hash, uint32_t value, HashOf&& hash_of) {
+  // Adds `value` (absent) under `hash`. Grows first when at max load, re-placing every value:
+  // `for_each(place)` must call place(hash, value) once per stored value (the owner walks its
+  // records in memory order, which reads them sequentially rather than at random).
+  template <typename ForEach>
+  void Insert(uint64_t hash, uint32_t value, ForEach&& for_each) {
     if (size_ >= max_size_)
-      Rehash(group_mask_ + 1 < kMaxGroups ? (group_mask_ + 1) * 2 : 0, hash_of);
+      Rehash(group_mask_ + 1 < kMaxGroups ? (group_mask_ + 1) * 2 : 0, for_each);
     Place(hash, value);
     ++size_;
   }
@@ -103,11 +104,11 @@ class GroupIndex {
   }
 
   // Makes room for `n` values without growing later.
-  template <typename HashOf>
-  void Reserve(size_t n, HashOf&& hash_of) {
+  template <typename ForEach>
+  void Reserve(size_t n, ForEach&& for_each) {
     size_t groups = group_mask_ + 1;
     while (MaxLoad(groups) < n && groups < kMaxGroups) groups *= 2;
-    if (groups != group_mask_ + 1) Rehash(groups, hash_of);
+    if (groups != group_mask_ + 1) Rehash(groups, for_each);
   }
 
  private:
@@ -160,18 +161,12 @@ class GroupIndex {
     }
   }
 
-  template <typename HashOf>
-  void Rehash(size_t groups, HashOf&& hash_of) {
+  template <typename ForEach>
+  void Rehash(size_t groups, ForEach&& for_each) {
     if (groups == 0) throw std::bad_alloc();  // 2^30 groups: beyond any u32 record number
-    Group* old = groups_;
-    const size_t old_count = group_mask_ + 1;
+    Free();
     Allocate(groups);
-    for (size_t p = 0; p < old_count; ++p) {
-      for (int i = 0; i < kSlots; ++i) {
-        if (old[p].tags[i] != 0) Place(hash_of(old[p].values[i]), old[p].values[i]);
-      }
-    }
-    HugePageAllocator<Group>().deallocate(old, old_count);
+    for_each([this](uint64_t hash, uint32_t value) { Place(hash, value); });
   }
 
   void Allocate(size_t groups) {

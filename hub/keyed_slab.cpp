@@ -1,5 +1,7 @@
 #include "hub/keyed_slab.h"
 
+// Inlined (same function and values as the library's XXH3_64bits): the hash is on every lookup.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <cassert>
@@ -46,10 +48,13 @@ uint32_t KeyedSlab::Insert(std::string_view key, uint64_t hash) {
     std::memcpy(r, &n, 2);
     std::memcpy(r + 2, key.data(), key.size());
   }
+  // Indexed before it is marked live: a growth during Insert re-places the live records only.
+  index_.Insert(hash, idx, EachRecord());
   live_[idx >> 6] |= uint64_t{1} << (idx & 63);
-  index_.Insert(hash, idx, [this](uint32_t i) { return HashOf(Key(i)); });
   return idx;
 }
+
+void KeyedSlab::Reserve(size_t n) { index_.Reserve(n, EachRecord()); }
 
 void KeyedSlab::Erase(uint32_t idx) {
   assert(IsLive(idx));

@@ -43,6 +43,15 @@ class KeyedSlab {
   // The record holding `key`, or kNone. `hash` = HashOf(key).
   uint32_t Find(std::string_view key) const { return Find(key, HashOf(key)); }
   uint32_t Find(std::string_view key, uint64_t hash) const {
+    if (fixed_key_len_ == 8 && key.size() == 8) {  // the common u64 format: no memcmp call
+      uint64_t want;
+      std::memcpy(&want, key.data(), 8);
+      return index_.Find(hash, [&](uint32_t idx) {
+        uint64_t have;
+        std::memcpy(&have, Record(idx), 8);
+        return have == want;
+      });
+    }
     return index_.Find(hash, [&](uint32_t idx) { return Key(idx) == key; });
   }
   // Sets hashes[i] = HashOf(keys[i]) and starts loading what Find(keys[i]) will read (see top).
@@ -68,9 +77,7 @@ class KeyedSlab {
   size_t size() const { return index_.size(); }
   // Every live record number is below this.
   uint32_t index_limit() const { return next_; }
-  void Reserve(size_t n) {
-    index_.Reserve(n, [this](uint32_t idx) { return HashOf(Key(idx)); });
-  }
+  void Reserve(size_t n);
 
  private:
   static constexpr uint32_t kChunkShift = 16;
@@ -78,6 +85,15 @@ class KeyedSlab {
 
   std::byte* Record(uint32_t idx) const {
     return chunks_[idx >> kChunkShift].get() + size_t{idx & kChunkMask} * stride_;
+  }
+
+  // For GroupIndex growth: calls place(hash, idx) for every live record, in memory order.
+  auto EachRecord() const {
+    return [this](auto&& place) {
+      for (uint32_t idx = 0; idx < next_; ++idx) {
+        if (IsLive(idx)) place(HashOf(Key(idx)), idx);
+      }
+    };
   }
 
   size_t fixed_key_len_;

@@ -40,8 +40,8 @@ void LeaseTable::Prefetch(std::span<const std::string_view> keys) const {
   }
 }
 
-uint32_t LeaseTable::FindLive(std::string_view key, TimePoint now) {
-  uint32_t idx = slab_.Find(key);
+uint32_t LeaseTable::FindLive(std::string_view key, uint64_t hash, TimePoint now) {
+  uint32_t idx = slab_.Find(key, hash);
   if (idx != KeyedSlab::kNone && Deadline(idx) <= Ns(now)) {
     Expire(idx);
     return KeyedSlab::kNone;
@@ -50,9 +50,10 @@ uint32_t LeaseTable::FindLive(std::string_view key, TimePoint now) {
 }
 
 LeaseTable::AcquireResult LeaseTable::Acquire(std::string_view key, uint64_t owner, TimePoint now) {
-  uint32_t idx = FindLive(key, now);
+  const uint64_t hash = KeyedSlab::HashOf(key);
+  uint32_t idx = FindLive(key, hash, now);
   if (idx == KeyedSlab::kNone) {
-    Set(slab_.Insert(key), owner, Ns(now) + ttl_ns_);
+    Set(slab_.Insert(key, hash), owner, Ns(now) + ttl_ns_);
     ++counters_.granted;
     return AcquireResult::kGranted;
   }

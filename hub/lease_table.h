@@ -74,7 +74,10 @@ class LeaseTable {
   int64_t Deadline(uint32_t idx) const;
   void Set(uint32_t idx, uint64_t owner, int64_t deadline_ns);
   // Looks `key` up; an expired lease found is reclaimed (and counted) and reported absent.
-  uint32_t FindLive(std::string_view key, TimePoint now);
+  uint32_t FindLive(std::string_view key, uint64_t hash, TimePoint now);
+  uint32_t FindLive(std::string_view key, TimePoint now) {
+    return FindLive(key, KeyedSlab::HashOf(key), now);
+  }
   void Expire(uint32_t idx);
 
   KeyedSlab slab_;  // payload: owner u64, deadline_ns i64

@@ -1,0 +1,79 @@
+// GroupIndex alone: crafted hashes force full groups, overflow chains, tag collisions and growth;
+// a randomized run checks every lookup against std::unordered_map.
+#include "hub/group_index.h"
+
+#include <doctest/doctest.h>
+
+#include <random>
+#include <unordered_map>
+
+namespace blockhub {
+namespace {
+
+// Calls place(hash, value) for every entry of the model (GroupIndex growth).
+auto EachOf(const std::unordered_map<uint32_t, uint64_t>& model) {
+  return [&model](auto&& place) {
+    for (const auto& [value, hash] : model) place(hash, value);
+  };
+}
+
+uint32_t FindIn(const GroupIndex& index, uint64_t hash, uint32_t value) {
+  return index.Find(hash, [value](uint32_t v) { return v == value; });
+}
+
+TEST_CASE("group index: one home group overflows into a chain; erase keeps the rest findable") {
+  GroupIndex index;
+  std::unordered_map<uint32_t, uint64_t> model;
+  // Same high bits (home group), same tag byte for all, same overflow bit: the worst case.
+  auto hash_of = [](uint32_t v) { return (uint64_t{v} << 11) | 0x42; };
+  index.Reserve(200, EachOf(model));
+  for (uint32_t v = 0; v < 100; ++v) {
+    index.Insert(hash_of(v), v, EachOf(model));
+    model[v] = hash_of(v);
+  }
+  CHECK(index.size() == 100);
+  for (uint32_t v = 0; v < 100; ++v) CHECK(FindIn(index, hash_of(v), v) == v);
+  CHECK(FindIn(index, hash_of(500), 500) == GroupIndex::kNone);
+  for (uint32_t v = 0; v < 100; v += 2) {
+    index.Erase(hash_of(v), v);
+    model.erase(v);
+  }
+  CHECK(index.size() == 50);
+  for (uint32_t v = 0; v < 100; ++v) {
+    CHECK(FindIn(index, hash_of(v), v) == (v % 2 == 0 ? GroupIndex::kNone : v));
+  }
+  // Freed slots are reused without losing the chained entries.
+  for (uint32_t v = 1000; v < 1050; ++v) {
+    index.Insert(hash_of(v), v, EachOf(model));
+    model[v] = hash_of(v);
+  }
+  for (const auto& [v, h] : model) CHECK(FindIn(index, h, v) == v);
+}
+
+TEST_CASE("group index: randomized inserts, erases and growth match a map") {
+  GroupIndex index;
+  std::unordered_map<uint32_t, uint64_t> model;
+  std::mt19937_64 rng(7);
+  // Few distinct home bits and tags so collisions and overflow are common.
+  auto hash_of = [](uint32_t v) {
+    const uint64_t x = (uint64_t{v} * 0x9E3779B97F4A7C15ull) >> 20;
+    return (x << 60) | (uint64_t{v % 3} << 8) | (v % 5);
+  };
+  for (int op = 0; op < 60'000; ++op) {
+    const auto v = static_cast<uint32_t>(rng() % 5000);
+    const bool present = model.count(v) != 0;
+    REQUIRE(FindIn(index, hash_of(v), v) == (present ? v : GroupIndex::kNone));
+    if (present && rng() % 3 == 0) {
+      index.Erase(hash_of(v), v);
+      model.erase(v);
+    } else if (!present) {
+      index.Insert(hash_of(v), v, EachOf(model));
+      model[v] = hash_of(v);
+    }
+    REQUIRE(index.size() == model.size());
+  }
+  for (const auto& [v, h] : model) CHECK(FindIn(index, h, v) == v);
+}
+
+}  // namespace
+}  // namespace blockhub
