@@ -7,7 +7,9 @@
 // group comes from the hash's high bits; probing visits groups in triangular order. The overflow
 // byte has bit (hash >> 8) & 7 set when an insert with that bit passed the group because it was
 // full, so a lookup ends at the first group without its bit: deletion just clears the tag (no
-// tombstones, no shifting). Max load 7/8 of the slots: ~6.7 bytes per entry at 10M entries.
+// tombstones, no shifting); an erase from an overflowed group lowers the max load by one, so steady
+// churn ends in a same-size rebuild that clears stale overflow bits. Max load 7/8 of the slots:
+// ~6.7 bytes per entry at 10M entries.
 //
 // Why not boost::unordered_flat_set: a lookup here touches one cache line of index (Boost 1.81
 // touches a metadata group and a separate element array), and Prefetch(hash) lets a batch issue
@@ -40,6 +42,19 @@ class GroupIndex {
   GroupIndex& operator=(const GroupIndex&) = delete;
 
   size_t size() const { return size_; }
+  // How many values fit before the next rebuild (growth, or a same-size rebuild that clears
+  // overflow bits left behind by erases).
+  size_t max_load() const { return max_size_; }
+
+  // Diagnostics and tests: the number of groups a lookup of `hash` visits when it misses.
+  size_t ProbeLength(uint64_t hash) const {
+    const uint8_t bit = OverflowBit(hash);
+    size_t pos = Home(hash);
+    for (size_t step = 1;; ++step) {
+      if ((groups_[pos].overflow & bit) == 0 || step > group_mask_) return step;
+      pos = (pos + step) & group_mask_;
+    }
+  }
 
   // Starts loading the group a lookup of `hash` reads first.
   void PrefetchGroup(uint64_t hash) const { __builtin_prefetch(&groups_[Home(hash)]); }
@@ -79,8 +94,7 @@ class GroupIndex {
   // records in memory order, which reads them sequentially rather than at random).
   template <typename ForEach>
   void Insert(uint64_t hash, uint32_t value, ForEach&& for_each) {
-    if (size_ >= max_size_)
-      Rehash(group_mask_ + 1 < kMaxGroups ? (group_mask_ + 1) * 2 : 0, for_each);
+    if (size_ >= max_size_) Rehash(RebuildGroups(), for_each);
     Place(hash, value);
     ++size_;
   }
@@ -96,6 +110,11 @@ class GroupIndex {
         if (g.values[i] == value) {
           g.tags[i] = 0;
           --size_;
+          // The freed slot cannot clear the overflow bits that inserts set while passing this
+          // group, so misses keep probing past it. Charge the erase against the max load: under
+          // steady churn (a full catalog evicting one entry per insert) the index then rebuilds
+          // itself, which clears every stale overflow bit. Amortised O(1) (as Boost's tables do).
+          if (g.overflow != 0 && max_size_ > 0) --max_size_;
           return;
         }
       }
@@ -123,6 +142,13 @@ class GroupIndex {
   static_assert(sizeof(Group) == 64);
 
   static size_t MaxLoad(size_t groups) { return groups * kSlots / 8 * 7; }
+  // Groups for the rebuild at max load: the same count when the live values fill at most 3/4 of
+  // it (the load was worn down by erases: a rebuild clears the overflow bits), else twice as many.
+  size_t RebuildGroups() const {
+    const size_t groups = group_mask_ + 1;
+    if (size_ + 1 <= MaxLoad(groups) / 4 * 3) return groups;
+    return groups < kMaxGroups ? groups * 2 : 0;
+  }
   static uint8_t Tag(uint64_t hash) {
     const auto t = static_cast<uint8_t>(hash);
     return t == 0 ? 1 : t;

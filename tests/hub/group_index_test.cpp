@@ -6,6 +6,7 @@
 
 #include <random>
 #include <unordered_map>
+#include <vector>
 
 namespace blockhub {
 namespace {
@@ -73,6 +74,45 @@ TEST_CASE("group index: randomized inserts, erases and growth match a map") {
     REQUIRE(index.size() == model.size());
   }
   for (const auto& [v, h] : model) CHECK(FindIn(index, h, v) == v);
+}
+
+TEST_CASE("group index: steady churn at a fixed size keeps miss probes short") {
+  // A full catalog under eviction erases one entry per insert forever. Overflow bits left by
+  // erased entries must not pile up until every miss walks the whole table: erases from
+  // overflowed groups wear the max load down, and the index rebuilds itself (at the same size).
+  GroupIndex index;
+  std::unordered_map<uint32_t, uint64_t> model;
+  std::mt19937_64 rng(11);
+  auto hash_of = [](uint32_t v) { return (uint64_t{v} + 1) * 0x9E3779B97F4A7C15ull; };
+  constexpr uint32_t kLive = 10'000;
+  index.Reserve(kLive, EachOf(model));
+  for (uint32_t v = 0; v < kLive; ++v) {
+    index.Insert(hash_of(v), v, EachOf(model));
+    model[v] = hash_of(v);
+  }
+  // Fill close to the max load so that full groups (and overflow bits) are common.
+  uint32_t next = kLive;
+  while (index.size() < index.max_load() - 8) {
+    index.Insert(hash_of(next), next, EachOf(model));
+    model[next] = hash_of(next);
+    ++next;
+  }
+  std::vector<uint32_t> live;
+  for (const auto& [v, h] : model) live.push_back(v);
+  for (int round = 0; round < 400'000; ++round) {
+    const size_t at = rng() % live.size();
+    index.Erase(hash_of(live[at]), live[at]);
+    model.erase(live[at]);
+    live[at] = next;
+    index.Insert(hash_of(next), next, EachOf(model));
+    model[next] = hash_of(next);
+    ++next;
+  }
+  size_t probes = 0;
+  constexpr int kMisses = 2000;
+  for (int i = 0; i < kMisses; ++i) probes += index.ProbeLength(hash_of(next + 1'000'000 + i));
+  CHECK(static_cast<double>(probes) / kMisses < 3.0);
+  for (const auto& [v, h] : model) REQUIRE(FindIn(index, h, v) == v);
 }
 
 }  // namespace
