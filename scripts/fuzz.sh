@@ -2,16 +2,15 @@
 # Runs the decoder fuzzer (libFuzzer + ASan/UBSan) for SECONDS (default 60) on a copy of the seed
 # corpus. Exits non-zero on a finding (the crashing input is left in build-fuzz/fuzz-artifacts/).
 #   scripts/fuzz.sh [SECONDS]
-# Needs clang (Debian: clang, which ships libFuzzer). Builds only the fuzz target, in build-fuzz/.
+# Installs clang (Debian: clang + libclang-rt-14-dev, which ship libFuzzer) when missing. Builds only the fuzz target, in build-fuzz/.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds="${1:-60}"
 build_dir="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
 
-if ! command -v clang++ >/dev/null; then
-  echo "fuzz.sh: clang++ not found (apt-get install clang)" >&2
-  exit 2
-fi
+# clang and its runtime (libFuzzer, sanitizers) come from Debian like everything else.
+source "$root/scripts/deps.sh"
+blockhub_install_deps clang libclang-rt-14-dev
 CC=clang CXX=clang++ cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DBLOCKHUB_FUZZ=ON -DBLOCKHUB_SANITIZE=ON -DBLOCKHUB_BUILD_TESTS=ON >/dev/null
 cmake --build "$build_dir" -j "$(nproc)" --target decode_fuzz
