@@ -56,7 +56,7 @@ std::vector<Entry> EntriesOf(const std::vector<std::string>& keys) {
   return entries;
 }
 
-TEST_CASE("metrics: exact counters after known traffic; healthz and readyz") {
+TEST_CASE("metrics: exact counters after known traffic plus healthz and readyz") {
   HubProcessOptions options = HubArgs({"--key-format", "u64"});
   options.metrics = true;
   auto hub = HubProcess::Start(options);
