@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks blockhub side by side with the two references, on this machine, in one run:
-#   blockhub  blockhubd (Release, u64 keys, in-memory)
+#   blockhub  blockhubd (Release, u64 keys, in-memory, metrics on an ephemeral port as deployed)
 #   redis     redis-server (persistence off, TCP 127.0.0.1) driven with Lua scripts + MGET
 #   echo      blockhub-bench echo-server: raw ZeroMQ ROUTER/PULL, hub-sized replies, no work
 # Every workload runs against the three targets alternately (A B C A B C ...), each run on a
@@ -92,7 +92,7 @@ start_target() {
     blockhub)
       timeout -k 5 "$server_budget" "$hubd" --query-addr 'tcp://127.0.0.1:*' \
         --register-addr 'tcp://127.0.0.1:*' --key-format u64 --capacity "$capacity" \
-        --lease-timeout-ms "$lease_ms" --log-level warn >"$out" 2>&1 &
+        --lease-timeout-ms "$lease_ms" --metrics-addr 127.0.0.1:0 --log-level warn >"$out" 2>&1 &
       server_pid=$!
       await_ready "$out"
       target_args=(hub --query-addr "$query" --register-addr "$register") ;;
