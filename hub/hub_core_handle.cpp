@@ -2,6 +2,8 @@
 // key in request order as if it were its own request (PROTOCOL.md §5, "Details that matter").
 #include <algorithm>
 #include <boost/unordered/unordered_flat_set.hpp>
+
+#include "codec/codec.h"
 #include <span>
 #include <string>
 #include <type_traits>
@@ -76,7 +78,8 @@ Message HubCore::Impl::Reply(ProtocolVersion version, Body body) const {
 }
 
 Message HubCore::Impl::ErrorReply(ProtocolVersion version, const Status& error) const {
-  return Reply(version, ErrorResponse{error.code(), error.message()});
+  // The codec's builder: v1 text carries the code name ("capacity: …") like every other v1 error.
+  return MakeErrorResponse(version, config.epoch, error);
 }
 
 // One visitor per request: validates, then applies key by key. Keys are walked in chunks of

@@ -188,6 +188,14 @@ TEST_CASE("a refused CanOffload has no effect at all") {
   REQUIRE(std::holds_alternative<ErrorResponse>(r.body));
   CHECK(h.core().active_leases() == 0);
   CHECK(h.CanOffload(2, {2}, At(0)) == std::vector<OS>{OS::kGranted});
+  // In v1 (no code field) the text names the code, as every other v1 error does; v2 carries the
+  // code and the epoch.
+  Message v1 = h.Send(1, CanOffload{h.Keys({3})}, At(0), ProtocolVersion::kV1);
+  REQUIRE(std::holds_alternative<ErrorResponse>(v1.body));
+  CHECK(v1.version == ProtocolVersion::kV1);
+  CHECK(std::get<ErrorResponse>(v1.body).message.rfind("capacity: ", 0) == 0);
+  CHECK(r.version == ProtocolVersion::kV2);
+  CHECK(r.epoch == h.core().config().epoch);
 }
 
 TEST_CASE("validation first: a bad key anywhere means no effect") {
