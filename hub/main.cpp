@@ -92,6 +92,14 @@ int Serve(ServerConfig config, int signal_fd) {
   auto server = HubServer::Create(std::move(options), core, clock);
   if (!server) return StartupFailure("", server.error());
   auto metrics = StartMetrics(config, *server);
+  if (!metrics && !config.metrics_explicit) {
+    // Nobody asked for this address: a second hub on the machine must not fail over the default
+    // metrics port. An address the operator gave is a hard requirement (below).
+    spdlog::warn("metrics endpoint disabled: the default address {} could not be bound ({}); "
+                 "give --metrics-addr HOST:PORT (0 = any free port) or 'off'",
+                 config.metrics_addr, metrics.error().message());
+    metrics = std::optional<MetricsHttpServer>();
+  }
   if (!metrics) return StartupFailure("metrics endpoint: ", metrics.error());
   spdlog::info("blockhubd {} epoch={:016x} {}", config.hub.hub_version, config.hub.epoch,
                DescribeServerConfig(config));

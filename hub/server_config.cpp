@@ -100,12 +100,15 @@ void AddNetworkOptions(OptionTable& t, ServerConfig& c) {
         std::to_string(c.hwm), Number(c.hwm, 0, INT32_MAX));
   t.Add("--metrics-addr", "DYN_REGISTRY_HUB_METRICS_ADDR", "ADDR",
         "HTTP endpoint for /metrics, /healthz, /readyz: HOST:PORT, [IPV6]:PORT or :PORT (port 0 "
-        "picks a free one, reported in the ready line), or 'off'",
+        "picks a free one, reported in the ready line), or 'off'. An address given here or in "
+        "the variable must bind (else exit 1); when the default is taken (another hub on this "
+        "machine) the hub warns and runs without the endpoint",
         c.metrics_addr, [&c](std::string_view text) -> Status {
           auto parsed = ParseMetricsAddr(text);
           if (!parsed) return parsed.error();
           c.metrics = *parsed;
           c.metrics_addr = std::string(text);
+          c.metrics_explicit = true;
           return Status::Ok();
         });
 }

@@ -26,6 +26,9 @@ struct ServerConfig {
   std::string log_level = "info";
   std::string metrics_addr = std::string(kDefaultMetricsAddr);  // as given (for the log)
   std::optional<MetricsAddress> metrics = MetricsAddress{"0.0.0.0", 9108};  // nullopt = off
+  // True when the address came from the flag or the variable. Only the default address may be
+  // skipped (with a warning) when it cannot be bound; an explicit one must bind.
+  bool metrics_explicit = false;
   // data_dir empty = persistence off. On when --data-dir is given (non-empty), or when
   // DYN_REGISTRY_PERSISTENCE_PATH is set, or when DYN_REGISTRY_PERSISTENCE_ENABLED is true (then
   // ./blockhub-data unless a path is given). DYN_REGISTRY_PERSISTENCE_ENABLED=false turns it off

@@ -4,7 +4,11 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "tests/integration/integration_util.h"
 #include "tests/metrics/exposition_parser.h"
@@ -183,6 +187,50 @@ TEST_CASE("metrics: persistence series when a data dir is used, port 0 and off")
   auto quiet = HubProcess::Start(HubArgs({"--metrics-addr", "off"}));
   REQUIRE(quiet.has_value());
   CHECK(quiet->metrics_url().empty());
+}
+
+
+TEST_CASE("metrics: an explicit address must bind; the default address may be skipped") {
+  // Explicit: the address of a running hub's endpoint is taken, so a second hub asked for it
+  // stops with exit 1 and says why.
+  HubProcessOptions first_options = HubArgs({});
+  first_options.metrics = true;
+  auto first = HubProcess::Start(first_options);
+  REQUIRE_MESSAGE(first.has_value(), first.status().ToString());
+  const std::string taken = first->metrics_url().substr(std::string("http://").size());
+  auto clash = RunBlockhubd({"--query-addr", "tcp://127.0.0.1:*", "--register-addr",
+                             "tcp://127.0.0.1:*", "--metrics-addr", taken});
+  REQUIRE(clash.has_value());
+  CHECK(clash->exit.code == 1);
+  CHECK(clash->stdout_text.find("ready") == std::string::npos);
+  CHECK(clash->stderr_text.find("metrics endpoint") != std::string::npos);
+
+  // Default (nobody asked for 0.0.0.0:9108): two hubs on one machine both start; the one that
+  // cannot have the port warns and runs without the endpoint.
+  HubProcessOptions a_options = HubArgs({});
+  a_options.default_metrics_addr = true;
+  auto a = HubProcess::Start(a_options);
+  REQUIRE_MESSAGE(a.has_value(), a.status().ToString());
+  const std::string log = (std::filesystem::temp_directory_path() /
+                           fmt::format("blockhub-metrics-default-{}.log", ::getpid()))
+                              .string();
+  HubProcessOptions b_options = a_options;
+  b_options.stderr_path = log;
+  auto b = HubProcess::Start(b_options);
+  REQUIRE_MESSAGE(b.has_value(), b.status().ToString());
+  CHECK(b->metrics_url().empty());
+  auto dealer = RawDealer::Connect(b->query_endpoint());
+  REQUIRE(dealer.has_value());
+  std::string hello;
+  REQUIRE(Encode(Message{ProtocolVersion::kV2, 1, 0, Hello{"t", ""}}, hello).ok());
+  CHECK(dealer->Request(7, hello).has_value());  // the hub without an endpoint serves
+  auto stopped = b->Stop();
+  REQUIRE(stopped.has_value());
+  CHECK(stopped->code == 0);
+  std::ifstream in(log);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text.find("metrics endpoint disabled") != std::string::npos);
+  std::filesystem::remove(log);
 }
 
 }  // namespace

@@ -139,7 +139,7 @@ Result<HubProcess> HubProcess::Start(HubProcessOptions options) {
   const bool metrics_env = std::any_of(options.env.begin(), options.env.end(), [](const auto& kv) {
     return kv.first == "DYN_REGISTRY_HUB_METRICS_ADDR";
   });
-  if (!HasArg(options.args, "--metrics-addr") && !metrics_env) {
+  if (!HasArg(options.args, "--metrics-addr") && !metrics_env && !options.default_metrics_addr) {
     argv.insert(argv.end(), {"--metrics-addr", options.metrics ? "127.0.0.1:0" : "off"});
   }
   argv.insert(argv.end(), options.args.begin(), options.args.end());

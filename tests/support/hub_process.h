@@ -39,6 +39,8 @@ struct HubProcessOptions {
   // never contend for the default port 9108. Neither is added when `args` names --metrics-addr
   // or `env` sets DYN_REGISTRY_HUB_METRICS_ADDR.
   bool metrics = false;
+  // true: pass no --metrics-addr at all, so the binary's default address (0.0.0.0:9108) applies.
+  bool default_metrics_addr = false;
   std::chrono::milliseconds ready_timeout{10'000};
   // If set, the child's stderr (its log) goes to this file (created/truncated) instead of the
   // test's stderr, so a test can read the log after the hub exits.
