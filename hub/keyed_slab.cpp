@@ -8,10 +8,12 @@
 
 namespace blockhub {
 
-KeyedSlab::KeyedSlab(size_t fixed_key_len, size_t max_key_bytes, size_t payload_bytes)
+KeyedSlab::KeyedSlab(size_t fixed_key_len, size_t max_key_bytes, size_t payload_bytes,
+                     bool prefetch_payload)
     : fixed_key_len_(fixed_key_len),
       key_region_(fixed_key_len != 0 ? fixed_key_len : 2 + max_key_bytes),
-      stride_(key_region_ + payload_bytes) {}
+      stride_(key_region_ + payload_bytes),
+      prefetch_tail_(prefetch_payload ? stride_ - 1 : 0) {}
 
 uint64_t KeyedSlab::HashOf(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
@@ -22,7 +24,12 @@ void KeyedSlab::Prefetch(std::span<const std::string_view> keys, uint64_t* hashe
   }
   // The groups are on their way; a tag match names the record whose key Find will compare.
   for (size_t i = 0; i < keys.size(); ++i) {
-    index_.PrefetchCandidates(hashes[i], [this](uint32_t idx) { __builtin_prefetch(Record(idx)); });
+    index_.PrefetchCandidates(hashes[i], [this](uint32_t idx) {
+      const std::byte* r = Record(idx);
+      __builtin_prefetch(r);
+      // A record whose payload reaches into the next cache line needs that line too.
+      if (prefetch_tail_ != 0) __builtin_prefetch(r + prefetch_tail_);
+    });
   }
 }
 

@@ -34,7 +34,10 @@ class KeyedSlab {
  public:
   static constexpr uint32_t kNone = 0xFFFF'FFFFu;
 
-  KeyedSlab(size_t fixed_key_len, size_t max_key_bytes, size_t payload_bytes);
+  // `prefetch_payload`: Prefetch also loads a record's last byte (a record can straddle two cache
+  // lines), for callers that read the payload right after the lookup (the lease table).
+  KeyedSlab(size_t fixed_key_len, size_t max_key_bytes, size_t payload_bytes,
+            bool prefetch_payload = false);
   KeyedSlab(const KeyedSlab&) = delete;
   KeyedSlab& operator=(const KeyedSlab&) = delete;
 
@@ -99,6 +102,7 @@ class KeyedSlab {
   size_t fixed_key_len_;
   size_t key_region_;
   size_t stride_;
+  size_t prefetch_tail_;  // offset of the last byte Prefetch loads (0: the record's first line)
   uint32_t next_ = 0;  // records ever used: [0, next_)
   std::vector<std::unique_ptr<std::byte[]>> chunks_;
   std::vector<uint64_t> live_;
