@@ -66,7 +66,8 @@ class GroupIndex {
     const size_t pos = Home(hash);
     const Group& g = groups_[pos];
     uint32_t m = MatchTag(g, Tag(hash));
-    if (m == 0 && (g.overflow & OverflowBit(hash)) != 0) {
+    // A lookup continues past a group overflowed with its bit; an insert past a full group.
+    if ((m == 0 && (g.overflow & OverflowBit(hash)) != 0) || MatchTag(g, 0) == 0) {
       __builtin_prefetch(&groups_[(pos + 1) & group_mask_]);
     }
     for (; m != 0; m &= m - 1) load(g.values[__builtin_ctz(m)]);
