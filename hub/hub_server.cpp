@@ -141,7 +141,31 @@ bool HubServer::Impl::ReceiveQuery() {
 }
 
 void HubServer::Impl::ServeQueries(size_t max, bool shutting_down) {
-  for (size_t i = 0; i < max && ReceiveQuery(); ++i) HandleQuery(shutting_down);
+  // Bounds the replies held back (latency, memory) when a burst is long.
+  constexpr size_t kMaxQueuedReplies = 64;
+  defer_replies = true;
+  for (size_t i = 0; i < max && ReceiveQuery(); ++i) {
+    HandleQuery(shutting_down);
+    if (queued.size() >= kMaxQueuedReplies) FlushReplies();
+  }
+  defer_replies = false;
+  FlushReplies();
+}
+
+void HubServer::Impl::QueueReply(std::string_view rid, std::string_view data) {
+  queued.push_back(QueuedReply{queued_bytes.size(), rid.size(), data.size()});
+  queued_bytes.append(rid);
+  queued_bytes.append(data);
+}
+
+void HubServer::Impl::FlushReplies() {
+  for (const QueuedReply& q : queued) {
+    const std::string_view bytes(queued_bytes);
+    SendFrame(bytes.substr(q.rid_offset, q.rid_size),
+              bytes.substr(q.rid_offset + q.rid_size, q.frame_size));
+  }
+  queued.clear();
+  queued_bytes.clear();
 }
 
 void HubServer::Impl::HandleQuery(bool shutting_down) {
@@ -234,7 +258,12 @@ bool HubServer::Impl::EncodeReply(uint32_t request_id, const Message& reply, std
 
 // Replies leave the hub here (held RegisterSync replies through SendFrame once durable).
 void HubServer::Impl::SendReply(std::string_view rid, uint32_t request_id, const Message& reply) {
-  if (EncodeReply(request_id, reply, encode_buffer)) SendFrame(rid, encode_buffer);
+  if (!EncodeReply(request_id, reply, encode_buffer)) return;
+  if (defer_replies) {
+    QueueReply(rid, encode_buffer);
+  } else {
+    SendFrame(rid, encode_buffer);
+  }
 }
 
 void HubServer::Impl::SendFrame(std::string_view rid, std::string_view data) {

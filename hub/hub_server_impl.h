@@ -49,6 +49,11 @@ struct HubServer::Impl {
   // false if not even that could be encoded.
   bool EncodeReply(uint32_t request_id, const Message& reply, std::string& out);
   void SendReply(std::string_view routing_id, uint32_t request_id, const Message& reply);
+  // Replies of one ServeQueries burst are queued (QueueReply) and sent together (FlushReplies):
+  // the ZeroMQ I/O thread then wakes once per burst and writes the replies in one go, instead of
+  // being woken for every reply while the loop works on the next request.
+  void QueueReply(std::string_view routing_id, std::string_view frame);
+  void FlushReplies();
   void SendFrame(std::string_view routing_id, std::string_view frame);
   void SweepLeases();
   long PollTimeoutMs() const;
@@ -89,6 +94,14 @@ struct HubServer::Impl {
   ZmqMessage frame;
   ZmqMessage reg_frame;
   std::string encode_buffer;
+  bool defer_replies = false;  // inside a ServeQueries burst
+  struct QueuedReply {
+    size_t rid_offset;
+    size_t rid_size;
+    size_t frame_size;  // the frame follows the routing id in queued_bytes
+  };
+  std::string queued_bytes;  // reused: no allocation per burst once grown
+  std::vector<QueuedReply> queued;
   RateLimiter bad_input_log{10, std::chrono::seconds(1)};
 
   // RegisterSync replies waiting for the write-ahead log, in sync-point (= arrival) order.
