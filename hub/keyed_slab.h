@@ -2,11 +2,10 @@
 // GroupIndex (group_index.h) over the record numbers: the index holds 4-byte record numbers and a
 // tag byte per slot; equality reads the key from the slab, so a key is stored once.
 // Record numbers are stable for a record's lifetime and are reused after Erase (free list).
-// Records live in 2^21-record chunks that never move: pointers into a record stay valid until
-// that record is erased. Untouched parts of a chunk cost no resident memory. Chunks are on huge
-// pages (HugePageAllocator), so a lookup at random costs a cache miss but rarely a TLB miss, and
-// filling a chunk takes few page faults; a chunk is a whole number of 2 MiB pages, so only the
-// last, partly used page of a slab is resident beyond its records.
+// Records live in 262,144-record chunks that never move: pointers into a record stay valid until
+// that record is erased. Untouched parts of a chunk cost no resident memory. Chunks of 4 MiB or
+// more (every fixed-key slab: the catalog's and the lease table's) are on huge pages, so a lookup
+// at random costs a cache miss but rarely a TLB miss (and filling a chunk few page faults).
 //
 // Batches: HashOf(key) once per key, then Prefetch(keys, hashes) issues the index loads of every
 // key and, once those are in flight, the loads of the records their tags point at; the lookups
@@ -87,7 +86,7 @@ class KeyedSlab {
   void Reserve(size_t n);
 
  private:
-  static constexpr uint32_t kChunkShift = 21;  // stride << 21 is a whole number of 2 MiB pages
+  static constexpr uint32_t kChunkShift = 18;
   static constexpr uint32_t kChunkMask = (1u << kChunkShift) - 1;
 
   std::byte* Record(uint32_t idx) const {
