@@ -42,8 +42,7 @@ uint32_t KeyedSlab::Insert(std::string_view key, uint64_t hash) {
     idx = next_++;
     if ((idx >> kChunkShift) >= chunks_.size()) {
       // Uninitialised: pages become resident only as records are written.
-      const size_t bytes = stride_ << kChunkShift;
-      chunks_.emplace_back(HugePageAllocator<std::byte>().allocate(bytes), ChunkFree{bytes});
+      chunks_.push_back(std::make_unique_for_overwrite<std::byte[]>(stride_ << kChunkShift));
     }
     if ((idx >> 6) >= live_.size()) live_.push_back(0);
   }

@@ -2,10 +2,8 @@
 // GroupIndex (group_index.h) over the record numbers: the index holds 4-byte record numbers and a
 // tag byte per slot; equality reads the key from the slab, so a key is stored once.
 // Record numbers are stable for a record's lifetime and are reused after Erase (free list).
-// Records live in 262,144-record chunks that never move: pointers into a record stay valid until
-// that record is erased. Untouched parts of a chunk cost no resident memory. Chunks of 4 MiB or
-// more (every fixed-key slab: the catalog's and the lease table's) are on huge pages, so a lookup
-// at random costs a cache miss but rarely a TLB miss (and filling a chunk few page faults).
+// Records live in 65,536-record chunks that never move: pointers into a record stay valid until
+// that record is erased. Untouched parts of a chunk cost no resident memory.
 //
 // Batches: HashOf(key) once per key, then Prefetch(keys, hashes) issues the index loads of every
 // key and, once those are in flight, the loads of the records their tags point at; the lookups
@@ -29,7 +27,6 @@
 #include <vector>
 
 #include "hub/group_index.h"
-#include "hub/huge_page_allocator.h"
 
 namespace blockhub {
 
@@ -86,7 +83,7 @@ class KeyedSlab {
   void Reserve(size_t n);
 
  private:
-  static constexpr uint32_t kChunkShift = 18;
+  static constexpr uint32_t kChunkShift = 16;
   static constexpr uint32_t kChunkMask = (1u << kChunkShift) - 1;
 
   std::byte* Record(uint32_t idx) const {
@@ -107,11 +104,7 @@ class KeyedSlab {
   size_t stride_;
   size_t prefetch_tail_;  // offset of the last byte Prefetch loads (0: the record's first line)
   uint32_t next_ = 0;  // records ever used: [0, next_)
-  struct ChunkFree {
-    size_t bytes;
-    void operator()(std::byte* p) const { HugePageAllocator<std::byte>().deallocate(p, bytes); }
-  };
-  std::vector<std::unique_ptr<std::byte[], ChunkFree>> chunks_;
+  std::vector<std::unique_ptr<std::byte[]>> chunks_;
   std::vector<uint64_t> live_;
   std::vector<uint32_t> free_;
   GroupIndex index_;
