@@ -8,6 +8,13 @@ cd "$root"
 source scripts/deps.sh
 blockhub_install_deps
 
+# ctest splits a test name at ';' (a CMake list separator): such a doctest case would then run
+# nothing and pass. Refuse them.
+if grep -rnE 'TEST_CASE\("[^"]*;' tests/; then
+  echo "error: test case names must not contain ';' (ctest would run none of them)" >&2
+  exit 1
+fi
+
 build_dir="${BUILD_DIR:-build}"
 jobs="$(nproc)"
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" \

@@ -83,7 +83,7 @@ TEST_CASE("composite and positional keys") {
   CHECK_FALSE(DecodePositionalKey(std::string(19, '\0')).has_value());
 }
 
-TEST_CASE("bytes keys are hex; keys of the wrong length render raw") {
+TEST_CASE("bytes keys are hex, keys of the wrong length render raw") {
   CHECK(Parsed(KeyFormat::kBytes, "00ff") == std::string("\x00\xff", 2));
   CHECK(FormatKey(KeyFormat::kBytes, std::string("\x00\xff", 2)) == "00ff");
   CHECK_FALSE(ParseKeyText(KeyFormat::kBytes, "").has_value());

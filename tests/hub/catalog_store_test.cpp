@@ -9,7 +9,7 @@
 namespace blockhub {
 namespace {
 
-TEST_CASE("memory store: inline and arena payloads round-trip; erase frees and reuses") {
+TEST_CASE("memory store: inline and arena payloads round-trip, erase frees and reuses") {
   HubConfig cfg;
   cfg.limits.key_format = KeyFormat::kBytes;
   MemoryCatalogStore s;

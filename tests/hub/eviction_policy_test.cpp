@@ -18,7 +18,7 @@ TEST_CASE("none never names a victim") {
   CHECK_FALSE(p.Victim().has_value());
 }
 
-TEST_CASE("lru: oldest use first; erase unlinks; handles are reused") {
+TEST_CASE("lru: oldest use first, erase unlinks, handles are reused") {
   LruPolicy p;
   CHECK_FALSE(p.Victim().has_value());
   for (uint32_t h = 0; h < 4; ++h) p.OnInsert(h, {});
@@ -55,7 +55,7 @@ TEST_CASE("positional: highest position, then least recently used") {
   CHECK(p.Victim() == 3u);
 }
 
-TEST_CASE("tail: deepest leaf, oldest among equals; parents become leaves; children become roots") {
+TEST_CASE("tail: deepest leaf, oldest among equals, parents become leaves, children become roots") {
   TailPolicy p;
   p.OnInsert(0, Depth(0));
   p.OnInsert(1, Depth(1, 0));

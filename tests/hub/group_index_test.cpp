@@ -22,7 +22,7 @@ uint32_t FindIn(const GroupIndex& index, uint64_t hash, uint32_t value) {
   return index.Find(hash, [value](uint32_t v) { return v == value; });
 }
 
-TEST_CASE("group index: one home group overflows into a chain; erase keeps the rest findable") {
+TEST_CASE("group index: one home group overflows into a chain, erase keeps the rest findable") {
   GroupIndex index;
   std::unordered_map<uint32_t, uint64_t> model;
   // Same high bits (home group), same tag byte for all, same overflow bit: the worst case.

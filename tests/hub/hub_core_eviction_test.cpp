@@ -147,7 +147,7 @@ TEST_CASE("listener: OnInsert per stored entry, OnErase for Remove, none for Alr
   CHECK(l.erased.size() == 1);
 }
 
-TEST_CASE("Restore applies capacity and eviction without the listener; walk sees every entry") {
+TEST_CASE("Restore applies capacity and eviction without the listener, walk sees every entry") {
   CoreHarness h(U64Config(EvictionKind::kLru, 50));
   RecordingListener l;
   h.core().SetListener(&l);

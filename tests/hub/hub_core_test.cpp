@@ -21,7 +21,7 @@ TEST_CASE("a stored key answers AlreadyStored") {
   CHECK(h.core().counters().offload_already_stored == 1);
 }
 
-TEST_CASE("a key leased by another owner is Leased; the holder's repeat refreshes") {
+TEST_CASE("a key leased by another owner is Leased, the holder's repeat refreshes") {
   CoreHarness h(U64Config());  // TTL 1000 ms
   CHECK(h.CanOffload(1, {5}, At(0)) == std::vector<OS>{OS::kGranted});
   CHECK(h.CanOffload(2, {5}, At(500)) == std::vector<OS>{OS::kLeased});
@@ -138,7 +138,7 @@ TEST_CASE("Tick expires leases incrementally with bounded work") {
   CHECK(h.core().counters().leases_expired == 100);
 }
 
-TEST_CASE("eviction none rejects at capacity; AlreadyStored even when full; Remove frees room") {
+TEST_CASE("eviction none rejects at capacity, AlreadyStored even when full, Remove frees room") {
   CoreHarness h(U64Config(EvictionKind::kNone, 2));
   CHECK(h.RegisterSync(1, {1, 2, 3, 1}, At(0)) ==
         std::vector<RS>{RS::kStored, RS::kStored, RS::kRejected, RS::kAlreadyStored});
@@ -147,7 +147,7 @@ TEST_CASE("eviction none rejects at capacity; AlreadyStored even when full; Remo
   CHECK(h.RegisterSync(1, {3}, At(2)) == std::vector<RS>{RS::kStored});
 }
 
-TEST_CASE("lru evicts the least recently used; Touch, Match and AlreadyStored are uses") {
+TEST_CASE("lru evicts the least recently used, Touch, Match and AlreadyStored are uses") {
   CoreHarness h(U64Config(EvictionKind::kLru, 3));
   h.RegisterSync(1, {1, 2, 3}, At(0));
   h.Touch({1}, At(1));          // order 2,3,1
@@ -161,7 +161,7 @@ TEST_CASE("lru evicts the least recently used; Touch, Match and AlreadyStored ar
   CHECK(h.core().counters().entries_evicted == 2);
 }
 
-TEST_CASE("lease bound: only new leases count; over the bound is code 6 with no effect") {
+TEST_CASE("lease bound: only new leases count, over the bound is code 6 with no effect") {
   HubConfig cfg = U64Config();
   cfg.max_leases = 3;
   CoreHarness h(cfg);
@@ -217,7 +217,7 @@ TEST_CASE("validation first: a bad key anywhere means no effect") {
   CHECK(std::get<ErrorResponse>(t.body).code == StatusCode::kTooLarge);
 }
 
-TEST_CASE("responses come in the request's version; v2 carries the epoch and the TTL") {
+TEST_CASE("responses come in the request's version, v2 carries the epoch and the TTL") {
   CoreHarness h(U64Config());
   Message v2 = h.Send(1, CanOffload{h.Keys({1})}, At(0));
   CHECK(v2.version == ProtocolVersion::kV2);

@@ -194,7 +194,7 @@ TEST_CASE("metrics: persistence series when a data dir is used, port 0 and off")
 }
 
 
-TEST_CASE("metrics: an explicit address must bind; the default address may be skipped") {
+TEST_CASE("metrics: an explicit address must bind, the default address may be skipped") {
   // Explicit: the address of a running hub's endpoint is taken, so a second hub asked for it
   // stops with exit 1 and says why.
   HubProcessOptions first_options = HubArgs({});

@@ -49,7 +49,7 @@ TEST_CASE("every flipped byte of a record is detected") {
   }
 }
 
-TEST_CASE("a corrupt record with a plausible length reports its size; an absurd length none") {
+TEST_CASE("a corrupt record with a plausible length reports its size but an absurd length none") {
   std::string buf;
   AppendInsertRecord(buf, 3, Entry{"key", "value", ""});
   buf[kRecordHeaderBytes] ^= 1;  // payload byte

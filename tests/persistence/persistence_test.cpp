@@ -323,7 +323,7 @@ TEST_CASE("retention keeps the newest snapshots and prunes the log segments befo
   CHECK(ContentOf(*r.core) == expected);
 }
 
-TEST_CASE("group commit: many hand-overs share few fsyncs; unsynced changes become durable") {
+TEST_CASE("group commit: many hand-overs share few fsyncs, unsynced changes become durable") {
   TempDir tmp;
   auto config = TestConfig(tmp.path());
   config.commit_interval = std::chrono::milliseconds(50);
