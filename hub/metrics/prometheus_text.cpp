@@ -215,44 +215,29 @@ std::string RenderPrometheus(const MetricsSnapshot& snapshot) {
   return w.Take();
 }
 
-std::string EscapeLabelValue(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-std::string EscapeHelpText(std::string_view text) {
+namespace {
+// The exposition format escapes backslash and newline everywhere, and '"' inside label values.
+std::string Escape(std::string_view text, bool quote) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' && quote) {
+      out += "\\\"";
+    } else {
+      out += c;
     }
   }
   return out;
 }
+}  // namespace
+
+std::string EscapeLabelValue(std::string_view value) { return Escape(value, true); }
+
+std::string EscapeHelpText(std::string_view text) { return Escape(text, false); }
 
 std::string FormatSampleValue(double value) {
   if (std::isnan(value)) return "NaN";
