@@ -39,23 +39,15 @@ capacity=100000000 lease_ms=30000
 source scripts/deps.sh
 blockhub_install_deps
 
-build="${BENCH_BUILD_DIR:-build-bench}"
-echo "== building (Release) in $build" >&2
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBLOCKHUB_BUILD_TESTS=OFF >/dev/null
+source scripts/bench_lib.sh
 build_targets=(blockhub-bench)
 grep -qw blockhub <<<"$targets" && build_targets+=(blockhubd)
-cmake --build "$build" -j "$(nproc)" --target "${build_targets[@]}" >/dev/null
-bench="$build/tools/blockhub-bench"
-hubd="$build/hub/blockhubd"
+bench_build "${BENCH_BUILD_DIR:-build-bench}" "${build_targets[@]}"
 
 logs="$(mktemp -d "${TMPDIR:-/tmp}/blockhub-bench.XXXXXX")"
 server_pid=""
 stop_server() {
-  [ -n "$server_pid" ] || return 0
-  kill -TERM "$server_pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
+  bench_stop "$server_pid"
   server_pid=""
 }
 cleanup() {
@@ -68,21 +60,6 @@ trap 'exit 130' INT TERM
 server_budget=$(awk -v d="$duration" 'BEGIN { printf "%d", d * 4 + 120 }')  # seconds per server
 client_budget=$(awk -v d="$duration" 'BEGIN { printf "%d", d * 3 + 90 }')   # seconds per run
 
-# Waits (at most 15 s) for the `ready query=... register=...` line in $1; sets query/register.
-await_ready() {
-  for _ in $(seq 150); do
-    if line=$(grep -m1 '^ready ' "$1" 2>/dev/null); then
-      query=$(sed -n 's/.*query=\([^ ]*\).*/\1/p' <<<"$line")
-      register=$(sed -n 's/.*register=\([^ ]*\).*/\1/p' <<<"$line")
-      return 0
-    fi
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "error: server did not get ready; its output:" >&2
-  cat "$1" >&2
-  return 1
-}
 
 # Starts target $1 as a fresh process; sets server_pid and the target's arguments in target_args.
 start_target() {
@@ -94,13 +71,13 @@ start_target() {
         --register-addr 'tcp://127.0.0.1:*' --key-format u64 --capacity "$capacity" \
         --lease-timeout-ms "$lease_ms" --metrics-addr 127.0.0.1:0 --log-level warn >"$out" 2>&1 &
       server_pid=$!
-      await_ready "$out"
+      bench_await_ready "$out" "$server_pid"
       target_args=(hub --query-addr "$query" --register-addr "$register") ;;
     echo)
       timeout -k 5 "$server_budget" "$bench" echo-server --match-hit-ratio "$stored_ratio" \
         >"$out" 2>&1 &
       server_pid=$!
-      await_ready "$out"
+      bench_await_ready "$out" "$server_pid"
       target_args=(echo --query-addr "$query" --register-addr "$register") ;;
     redis)
       local port

@@ -29,28 +29,22 @@ while [ $# -gt 0 ]; do
 done
 clients=4 inflight=16 batch=100 keys=1000000 stored_ratio=0.5 capacity=100000000
 
-build="${BENCH_BUILD_DIR:-build-bench}"
-echo "== building (Release) in $build" >&2
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBLOCKHUB_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j "$(nproc)" --target blockhubd blockhub-bench >/dev/null
-bench="$build/tools/blockhub-bench"
-hubd="$build/hub/blockhubd"
+source scripts/deps.sh
+blockhub_install_deps
+source scripts/bench_lib.sh
+bench_build "${BENCH_BUILD_DIR:-build-bench}" blockhubd blockhub-bench
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/blockhub-features.XXXXXX")"
 hub_pid=""
 stop_hub() {
-  [ -n "$hub_pid" ] || return 0
-  kill -TERM "$hub_pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$hub_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$hub_pid" 2>/dev/null || true
-  wait "$hub_pid" 2>/dev/null || true
+  bench_stop "$hub_pid"
   hub_pid=""
 }
 cleanup() { stop_hub; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Starts a fresh hub with extra arguments; sets query/register. Waits (<= 30 s) for the ready line.
+# Starts a fresh hub with extra arguments; sets query/register once its ready line is printed.
 start_hub() {
   local out="$work/hub.out"
   rm -rf "$work/data"
@@ -59,18 +53,7 @@ start_hub() {
     --register-addr 'tcp://127.0.0.1:*' --key-format u64 --capacity "$capacity" \
     --log-level warn "$@" >"$out" 2>&1 &
   hub_pid=$!
-  for _ in $(seq 300); do
-    if line=$(grep -m1 '^ready ' "$out" 2>/dev/null); then
-      query=$(sed -n 's/.*query=\([^ ]*\).*/\1/p' <<<"$line")
-      register=$(sed -n 's/.*register=\([^ ]*\).*/\1/p' <<<"$line")
-      return 0
-    fi
-    kill -0 "$hub_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "error: blockhubd did not get ready:" >&2
-  cat "$out" >&2
-  return 1
+  bench_await_ready "$out" "$hub_pid"
 }
 
 # run_load <op> <seed> -> prints keys/s
