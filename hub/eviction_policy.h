@@ -37,6 +37,10 @@ class EvictionPolicy {
   // A hint that OnUse comes next for these handles (kNoHandle entries are skipped): a policy
   // may start loading its per-entry state. No observable effect; default: nothing.
   virtual void PrefetchUses(std::span<const uint32_t> /*handles*/) const {}
+  // The second round of that hint, called a little later with the same handles: a policy may
+  // now read the state PrefetchUses started loading and prefetch what it points at (an LRU list's
+  // neighbours). The caller puts other independent work between the two rounds.
+  virtual void PrefetchUsesNext(std::span<const uint32_t> /*handles*/) const {}
   // True if OnInsert needs EntryShape::parent (saves HubCore the parent lookup otherwise).
   virtual bool wants_parent() const { return false; }
 };

@@ -61,13 +61,20 @@ RegisterStatus HubCore::Impl::RegisterOne(const Entry& entry, TimePoint now, boo
 void HubCore::Impl::LookUpChunk(std::span<const std::string_view> chunk, bool leases_too) {
   found.resize(chunk.size());
   store->FindBatch(chunk, found.data());
+  // Rounds of independent loads, each started before the previous one is waited for: the
+  // policy's state of the hits, the lease index of the misses, the policy's second round, the
+  // leases themselves.
   policy->PrefetchUses(found);
-  if (!leases_too || leases.size() == 0) return;
-  chunk_keys.clear();
-  for (size_t i = 0; i < chunk.size(); ++i) {
-    if (found[i] == CatalogStore::kNoHandle) chunk_keys.push_back(chunk[i]);
+  leases_too = leases_too && leases.size() != 0;
+  if (leases_too) {
+    chunk_keys.clear();
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      if (found[i] == CatalogStore::kNoHandle) chunk_keys.push_back(chunk[i]);
+    }
+    leases.PrefetchGroups(chunk_keys, lease_hashes);
   }
-  leases.Prefetch(chunk_keys);
+  policy->PrefetchUsesNext(found);
+  if (leases_too) leases.PrefetchRecords(std::span<const uint64_t>(lease_hashes, chunk_keys.size()));
 }
 
 void HubCore::Impl::PrefetchChunk(std::span<const std::string_view> chunk, bool leases_too) {

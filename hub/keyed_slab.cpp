@@ -17,14 +17,17 @@ KeyedSlab::KeyedSlab(size_t fixed_key_len, size_t max_key_bytes, size_t payload_
 
 uint64_t KeyedSlab::HashOf(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
-void KeyedSlab::Prefetch(std::span<const std::string_view> keys, uint64_t* hashes) const {
+void KeyedSlab::PrefetchGroups(std::span<const std::string_view> keys, uint64_t* hashes) const {
   for (size_t i = 0; i < keys.size(); ++i) {
     hashes[i] = HashOf(keys[i]);
     index_.PrefetchGroup(hashes[i]);
   }
+}
+
+void KeyedSlab::PrefetchRecords(std::span<const uint64_t> hashes) const {
   // The groups are on their way; a tag match names the record whose key Find will compare.
-  for (size_t i = 0; i < keys.size(); ++i) {
-    index_.PrefetchCandidates(hashes[i], [this](uint32_t idx) {
+  for (const uint64_t hash : hashes) {
+    index_.PrefetchCandidates(hash, [this](uint32_t idx) {
       const std::byte* r = Record(idx);
       __builtin_prefetch(r);
       // A record whose payload reaches into the next cache line needs that line too.

@@ -58,7 +58,14 @@ class KeyedSlab {
     return index_.Find(hash, [&](uint32_t idx) { return Key(idx) == key; });
   }
   // Sets hashes[i] = HashOf(keys[i]) and starts loading what Find(keys[i]) will read (see top).
-  void Prefetch(std::span<const std::string_view> keys, uint64_t* hashes) const;
+  void Prefetch(std::span<const std::string_view> keys, uint64_t* hashes) const {
+    PrefetchGroups(keys, hashes);
+    PrefetchRecords(std::span<const uint64_t>(hashes, keys.size()));
+  }
+  // Prefetch in two rounds, for callers that put other work between them: the index groups
+  // (and hashes[i] = HashOf(keys[i])), then, once those have arrived, the records they name.
+  void PrefetchGroups(std::span<const std::string_view> keys, uint64_t* hashes) const;
+  void PrefetchRecords(std::span<const uint64_t> hashes) const;
   // Adds `key`, which must be absent and of a valid length; the payload is uninitialised.
   uint32_t Insert(std::string_view key) { return Insert(key, HashOf(key)); }
   uint32_t Insert(std::string_view key, uint64_t hash);

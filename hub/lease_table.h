@@ -42,6 +42,14 @@ class LeaseTable {
 
   // A hint that these keys are looked up next (at most a few hundred: see KeyedSlab::Prefetch).
   void Prefetch(std::span<const std::string_view> keys) const;
+  // The same hint in two rounds, for callers that put other work between them: PrefetchGroups
+  // sets hashes[i] and starts loading the index; PrefetchRecords (same hashes) the leases.
+  void PrefetchGroups(std::span<const std::string_view> keys, uint64_t* hashes) const {
+    if (slab_.size() != 0) slab_.PrefetchGroups(keys, hashes);
+  }
+  void PrefetchRecords(std::span<const uint64_t> hashes) const {
+    if (slab_.size() != 0) slab_.PrefetchRecords(hashes);
+  }
   // CanOffload for a key that is not stored: grant, refresh (same owner), or deny.
   AcquireResult Acquire(std::string_view key, uint64_t owner, TimePoint now);
   // True if someone holds a live lease on `key`; sets *holder to the owner when given.

@@ -23,6 +23,8 @@ class LruPolicy final : public EvictionPolicy {
     for (uint32_t h : handles) {
       if (h < links_.size()) __builtin_prefetch(&links_[h]);
     }
+  }
+  void PrefetchUsesNext(std::span<const uint32_t> handles) const override {
     for (uint32_t h : handles) {
       if (h >= links_.size()) continue;
       const IndexLinks l = links_[h];

@@ -46,10 +46,10 @@ struct KeyBuffer {
   void Add(uint64_t k) { bytes.append(reinterpret_cast<const char*>(&k), 8); }
 };
 
-HubConfig BenchConfig(uint64_t entries) {
+HubConfig BenchConfig(uint64_t entries, EvictionKind eviction = EvictionKind::kLru) {
   HubConfig c;
   c.limits.key_format = KeyFormat::kU64;
-  c.eviction = EvictionKind::kLru;
+  c.eviction = eviction;
   c.capacity = entries;
   c.max_leases = 0xFFFF'FFFE;  // the bench measures lookups, not the lease bound
   c.lease_ttl = std::chrono::milliseconds(30'000);
@@ -62,8 +62,8 @@ struct Figures {
 
 // Fills a catalog of `entries` keys through Apply (Register batches of `batch`), then runs
 // `queries` keys of CanOffload and of Match through Handle, 50% stored.
-Figures RunThroughput(uint64_t entries, uint64_t queries, uint32_t batch) {
-  HubCore core(BenchConfig(entries), MakeMemoryCatalogStore());
+Figures RunThroughput(uint64_t entries, uint64_t queries, uint32_t batch, EvictionKind eviction) {
+  HubCore core(BenchConfig(entries, eviction), MakeMemoryCatalogStore());
   const TimePoint now(std::chrono::seconds(1));
   KeyBuffer stored;
   stored.bytes.reserve(entries * 8);
@@ -149,23 +149,31 @@ int RunCore(int argc, char** argv) {
   uint64_t entries = 10'000'000, small = 100'000, queries = 4'000'000, leases = 1'000'000;
   uint32_t batch = 100;
   size_t max_work = 4096;
+  std::string eviction_name = "lru";
   app.add_option("--entries", entries, "catalog size of the large run (u64 keys, lru)");
   app.add_option("--small-entries", small, "catalog size of the small run (for the ratio)");
   app.add_option("--queries", queries, "keys queried per operation (50% stored)");
   app.add_option("--batch", batch, "keys per request")->check(CLI::Range(1, 65536));
   app.add_option("--leases", leases, "leases expiring at once for the Tick measurement");
   app.add_option("--max-work", max_work, "Tick(now, max_work) budget");
+  app.add_option("--eviction", eviction_name, "eviction policy of both catalogs (none, lru, tail)")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  std::printf("# large catalog: %llu entries; small: %llu; %llu query keys; batch %u\n",
+  const Result<EvictionKind> eviction = ParseEvictionKind(eviction_name);
+  if (!eviction.has_value() || *eviction == EvictionKind::kPositional) {
+    std::fprintf(stderr, "core: --eviction must be none, lru or tail (u64 keys)\n");
+    return 2;
+  }
+  std::printf("# large catalog: %llu entries; small: %llu; %llu query keys; batch %u; eviction %s\n",
               static_cast<unsigned long long>(entries), static_cast<unsigned long long>(small),
-              static_cast<unsigned long long>(queries), batch);
-  const Figures big = RunThroughput(entries, queries, batch);
+              static_cast<unsigned long long>(queries), batch, eviction_name.c_str());
+  const Figures big = RunThroughput(entries, queries, batch, *eviction);
   PrintThroughput("large", big);
-  const Figures little = RunThroughput(small, queries, batch);
+  const Figures little = RunThroughput(small, queries, batch, *eviction);
   PrintThroughput("small", little);
   std::printf("RESULT core.ratio.register %.2f large/small\n",
               big.register_kps / little.register_kps);
