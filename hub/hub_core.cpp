@@ -74,7 +74,8 @@ void HubCore::Impl::LookUpChunk(std::span<const std::string_view> chunk, bool le
     leases.PrefetchGroups(chunk_keys, lease_hashes);
   }
   policy->PrefetchUsesNext(found);
-  if (leases_too) leases.PrefetchRecords(std::span<const uint64_t>(lease_hashes, chunk_keys.size()));
+  if (leases_too)
+    leases.PrefetchRecords(std::span<const uint64_t>(lease_hashes, chunk_keys.size()));
 }
 
 void HubCore::Impl::PrefetchChunk(std::span<const std::string_view> chunk, bool leases_too) {

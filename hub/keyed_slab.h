@@ -110,7 +110,7 @@ class KeyedSlab {
   size_t key_region_;
   size_t stride_;
   size_t prefetch_tail_;  // offset of the last byte Prefetch loads (0: the record's first line)
-  uint32_t next_ = 0;  // records ever used: [0, next_)
+  uint32_t next_ = 0;     // records ever used: [0, next_)
   std::vector<std::unique_ptr<std::byte[]>> chunks_;
   std::vector<uint64_t> live_;
   std::vector<uint32_t> free_;

@@ -6,7 +6,8 @@
 namespace blockhub {
 
 LeaseTable::LeaseTable(KeyFormat format, uint32_t max_key_bytes, Duration ttl)
-    : slab_(KeyFormatLength(format), max_key_bytes, 16, /*prefetch_payload=*/true), ttl_ns_(ttl.count()) {}
+    : slab_(KeyFormatLength(format), max_key_bytes, 16, /*prefetch_payload=*/true),
+      ttl_ns_(ttl.count()) {}
 
 uint64_t LeaseTable::Owner(uint32_t idx) const {
   uint64_t v;

@@ -168,9 +168,10 @@ int RunCore(int argc, char** argv) {
     std::fprintf(stderr, "core: --eviction must be none, lru or tail (u64 keys)\n");
     return 2;
   }
-  std::printf("# large catalog: %llu entries; small: %llu; %llu query keys; batch %u; eviction %s\n",
-              static_cast<unsigned long long>(entries), static_cast<unsigned long long>(small),
-              static_cast<unsigned long long>(queries), batch, eviction_name.c_str());
+  std::printf(
+      "# large catalog: %llu entries; small: %llu; %llu query keys; batch %u; eviction %s\n",
+      static_cast<unsigned long long>(entries), static_cast<unsigned long long>(small),
+      static_cast<unsigned long long>(queries), batch, eviction_name.c_str());
   const Figures big = RunThroughput(entries, queries, batch, *eviction);
   PrintThroughput("large", big);
   const Figures little = RunThroughput(small, queries, batch, *eviction);
