@@ -41,6 +41,10 @@ class CatalogStore {
   // store may start loading the memory they touch. No observable effect; default: nothing.
   virtual void Prefetch(std::span<const std::string_view> /*keys*/) const {}
   // Stores an entry whose key is absent and valid for the key format (HubCore checks both).
+  // A hint that these entries are erased next, in two rounds with other work between them:
+  // round 0 starts loading the entries, round 1 (they have arrived) what erasing them touches
+  // next (an index slot). No observable effect; default: nothing.
+  virtual void PrefetchErase(std::span<const Handle> /*handles*/, int /*round*/) const {}
   virtual Handle Insert(const Entry& entry) = 0;
   virtual void Erase(Handle handle) = 0;
   // The entry's bytes, valid until the entry is erased.

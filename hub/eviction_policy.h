@@ -41,6 +41,10 @@ class EvictionPolicy {
   // now read the state PrefetchUses started loading and prefetch what it points at (an LRU list's
   // neighbours). The caller puts other independent work between the two rounds.
   virtual void PrefetchUsesNext(std::span<const uint32_t> /*handles*/) const {}
+  // A hint for a batch of inserts into a full catalog: writes the entries Victim() would return
+  // one after another if each were erased and nothing else changed (at most out.size()), and
+  // returns how many. Callers only prefetch with it. Default: none.
+  virtual size_t NextVictims(std::span<uint32_t> /*out*/) const { return 0; }
   // True if OnInsert needs EntryShape::parent (saves HubCore the parent lookup otherwise).
   virtual bool wants_parent() const { return false; }
 };

@@ -95,7 +95,18 @@ void HubCore::Impl::RegisterAll(const std::vector<Entry>& entries, TimePoint now
   const std::span<const Entry> all(entries);
   for (size_t base = 0; base < all.size(); base += kChunk) {
     const auto chunk = all.subspan(base, std::min(kChunk, all.size() - base));
+    // A full catalog evicts about one entry per new key: the next victims' records and index
+    // slots are loaded in rounds around the entries' own.
+    size_t victims = 0;
+    if (const uint64_t size = store->size(); size + chunk.size() > config.capacity) {
+      const size_t over = static_cast<size_t>(
+          std::min<uint64_t>(chunk.size(), size + chunk.size() - config.capacity));
+      victims = policy->NextVictims(std::span<uint32_t>(victim_scratch, over));
+    }
+    const std::span<const CatalogStore::Handle> next_victims(victim_scratch, victims);
+    if (victims != 0) store->PrefetchErase(next_victims, 0);
     PrefetchEntries(chunk);
+    if (victims != 0) store->PrefetchErase(next_victims, 1);
     for (const Entry& e : chunk) out->push_back(RegisterOne(e, now, /*live=*/true));
   }
 }

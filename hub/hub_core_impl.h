@@ -66,7 +66,8 @@ struct HubCore::Impl {
   bool needs_shape;                          // the policy reads EntryShape
   std::vector<CatalogStore::Handle> found;   // LookUpChunk's result (scratch)
   std::vector<std::string_view> chunk_keys;  // scratch for the prefetch helpers
-  uint64_t lease_hashes[kChunk];             // scratch for LookUpChunk
+  uint64_t lease_hashes[kChunk];
+  CatalogStore::Handle victim_scratch[kChunk];  // scratch for LookUpChunk
 };
 
 }  // namespace blockhub

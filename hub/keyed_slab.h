@@ -66,6 +66,18 @@ class KeyedSlab {
   // (and hashes[i] = HashOf(keys[i])), then, once those have arrived, the records they name.
   void PrefetchGroups(std::span<const std::string_view> keys, uint64_t* hashes) const;
   void PrefetchRecords(std::span<const uint64_t> hashes) const;
+  // For records about to be erased: their lines, then (once those have arrived) their index
+  // groups, which Erase reads. Numbers that are not live are skipped.
+  void PrefetchRecordsAt(std::span<const uint32_t> idxs) const {
+    for (const uint32_t idx : idxs) {
+      if (IsLive(idx)) __builtin_prefetch(Record(idx));
+    }
+  }
+  void PrefetchIndexOf(std::span<const uint32_t> idxs) const {
+    for (const uint32_t idx : idxs) {
+      if (IsLive(idx)) index_.PrefetchGroup(HashOf(Key(idx)));
+    }
+  }
   // Adds `key`, which must be absent and of a valid length; the payload is uninitialised.
   uint32_t Insert(std::string_view key) { return Insert(key, HashOf(key)); }
   uint32_t Insert(std::string_view key, uint64_t hash);

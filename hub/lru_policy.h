@@ -32,6 +32,13 @@ class LruPolicy final : public EvictionPolicy {
       if (l.next != IndexList::kEnd) __builtin_prefetch(&links_[l.next], 1);
     }
   }
+  size_t NextVictims(std::span<uint32_t> out) const override {
+    size_t n = 0;
+    for (uint32_t h = list_.front(); n < out.size() && h != IndexList::kEnd; h = links_[h].next) {
+      out[n++] = h;
+    }
+    return n;
+  }
   std::optional<uint32_t> Victim() const override {
     if (list_.empty()) return std::nullopt;
     return list_.front();

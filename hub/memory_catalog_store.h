@@ -28,6 +28,13 @@ class MemoryCatalogStore final : public CatalogStore {
   Handle Find(std::string_view key) const override { return slab_->Find(key); }
   void FindBatch(std::span<const std::string_view> keys, Handle* out) const override;
   void Prefetch(std::span<const std::string_view> keys) const override;
+  void PrefetchErase(std::span<const Handle> handles, int round) const override {
+    if (round == 0) {
+      slab_->PrefetchRecordsAt(handles);
+    } else {
+      slab_->PrefetchIndexOf(handles);
+    }
+  }
   Handle Insert(const Entry& entry) override;
   void Erase(Handle handle) override;
   Entry Get(Handle handle) const override;

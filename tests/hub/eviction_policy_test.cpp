@@ -3,6 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <span>
+#include <vector>
+
 #include "hub/lru_policy.h"
 #include "hub/positional_policy.h"
 #include "hub/tail_policy.h"
@@ -37,6 +40,27 @@ TEST_CASE("lru: oldest use first, erase unlinks, handles are reused") {
   CHECK(p.Victim() == 1u);
   p.OnErase(1);
   CHECK_FALSE(p.Victim().has_value());
+}
+
+TEST_CASE("lru: NextVictims lists the victims in the order successive erases would see them") {
+  LruPolicy p;
+  uint32_t out[8];
+  CHECK(p.NextVictims(out) == 0);
+  for (uint32_t h = 0; h < 5; ++h) p.OnInsert(h, {});
+  p.OnUse(1);
+  p.OnUse(3);  // order 0, 2, 4, 1, 3
+  REQUIRE(p.NextVictims(std::span<uint32_t>(out, 3)) == 3);
+  CHECK(std::vector<uint32_t>(out, out + 3) == std::vector<uint32_t>{0, 2, 4});
+  REQUIRE(p.NextVictims(out) == 5);
+  std::vector<uint32_t> erased;
+  while (auto v = p.Victim()) {
+    erased.push_back(*v);
+    p.OnErase(*v);
+  }
+  CHECK(std::vector<uint32_t>(out, out + 5) == erased);
+  NonePolicy none;
+  none.OnInsert(0, {});
+  CHECK(none.NextVictims(out) == 0);
 }
 
 TEST_CASE("positional: highest position, then least recently used") {

@@ -134,6 +134,30 @@ TEST_CASE("positional: highest position first, least recently used within it") {
   CHECK(l.erased.back() == low);
 }
 
+TEST_CASE("lru: one Register of 300 new keys into a full catalog evicts the 300 oldest, in order") {
+  // The batch spans several lookup chunks, each of which prefetches its next victims.
+  RecordingListener listener;
+  CoreHarness h(U64Config(EvictionKind::kLru, 400));
+  h.core().SetListener(&listener);
+  std::vector<uint64_t> first, second;
+  for (uint64_t k = 1; k <= 400; ++k) first.push_back(k);
+  for (uint64_t k = 1001; k <= 1300; ++k) second.push_back(k);
+  h.RegisterSync(1, first, At(0));
+  h.Touch({5, 7}, At(1));  // 5 and 7 become the most recent: the victims skip them
+  const std::vector<RegisterStatus> stored(300, RegisterStatus::kStored);
+  CHECK(h.RegisterSync(1, second, At(2)) == stored);
+  std::vector<uint64_t> want;
+  for (uint64_t k = 1; want.size() < 300; ++k) {
+    if (k != 5 && k != 7) want.push_back(k);
+  }
+  std::vector<uint64_t> erased;
+  for (const std::string& k : listener.erased) erased.push_back(ReadU64(k));
+  CHECK(erased == want);
+  CHECK(h.Stored(5));
+  CHECK(h.Stored(7));
+  CHECK(h.core().entry_count() == 400);
+}
+
 TEST_CASE("listener: OnInsert per stored entry, OnErase for Remove, none for AlreadyStored") {
   CoreHarness h(U64Config(EvictionKind::kLru, 10));
   RecordingListener l;

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -57,52 +58,103 @@ HubConfig BenchConfig(uint64_t entries, EvictionKind eviction = EvictionKind::kL
 }
 
 struct Figures {
-  double register_kps = 0, offload_kps = 0, match_kps = 0;
+  double fill_kps = 0, register_kps = 0, evicting_register_kps = 0, offload_kps = 0, match_kps = 0;
 };
 
-// Fills a catalog of `entries` keys through Apply (Register batches of `batch`), then runs
-// `queries` keys of CanOffload and of Match through Handle, 50% stored.
-Figures RunThroughput(uint64_t entries, uint64_t queries, uint32_t batch, EvictionKind eviction) {
-  HubCore core(BenchConfig(entries, eviction), MakeMemoryCatalogStore());
-  const TimePoint now(std::chrono::seconds(1));
-  KeyBuffer stored;
-  stored.bytes.reserve(entries * 8);
-  for (uint64_t i = 0; i < entries; ++i) stored.Add(Mix(2 * i));
-  const std::string value(8, 'v');
+// The requests of one throughput run, built before any clock starts: `queries` keys alternating
+// a random stored key and a never-stored one, as CanOffload and as Match batches of `batch`, and
+// the never-stored ones (what CanOffload grants) as Register batches, as their uploader sends them.
+struct Workload {
+  KeyBuffer stored, query;
+  std::string value = std::string(8, 'v');
+  std::vector<Message> offloads, matches;
+  std::vector<Register> registers;
+
+  Workload(uint64_t entries, uint64_t queries, uint32_t batch) {
+    stored.bytes.reserve(entries * 8);
+    for (uint64_t i = 0; i < entries; ++i) stored.Add(Mix(2 * i));
+    query.bytes.reserve(queries * 8);
+    for (uint64_t i = 0; i < queries; ++i) {
+      query.Add(i % 2 == 0 ? Mix(2 * (Mix(i) % entries)) : Mix(2 * (entries + i) + 1));
+    }
+    for (uint64_t i = 0; i < queries; i += batch) {
+      KeyList keys;
+      for (uint64_t j = i; j < std::min<uint64_t>(i + batch, queries); ++j)
+        keys.push_back(query.At(j));
+      offloads.push_back(Message{ProtocolVersion::kV2, 7, 0, CanOffload{keys}});
+      matches.push_back(Message{ProtocolVersion::kV2, 7, 0, Match{MatchMode::kAll, keys}});
+    }
+    for (uint64_t i = 1; i < queries; i += 2) {
+      if (registers.empty() || registers.back().entries.size() == batch) registers.emplace_back();
+      registers.back().entries.push_back(Entry{query.At(i), value, {}});
+    }
+  }
+  uint64_t granted() const { return query.bytes.size() / 16; }
+};
+
+constexpr OwnerId kFiller = 1, kWorker = 7;
+
+// Registers every stored key, in batches of `batch`; returns keys/s.
+double Fill(HubCore& core, const Workload& w, uint32_t batch, TimePoint now) {
+  const uint64_t entries = w.stored.bytes.size() / 8;
   Register reg;
-  reg.entries.resize(batch);
-  auto t0 = SteadyTime::now();
+  const auto t0 = SteadyTime::now();
   for (uint64_t i = 0; i < entries; i += batch) {
     const size_t n = std::min<uint64_t>(batch, entries - i);
     reg.entries.resize(n);
-    for (size_t j = 0; j < n; ++j) reg.entries[j] = Entry{stored.At(i + j), value, {}};
-    core.Apply(1, reg, now);
+    for (size_t j = 0; j < n; ++j) reg.entries[j] = Entry{w.stored.At(i + j), w.value, {}};
+    core.Apply(kFiller, reg, now);
   }
-  Figures f;
-  f.register_kps = static_cast<double>(entries) / Seconds(t0, SteadyTime::now());
+  return static_cast<double>(entries) / Seconds(t0, SteadyTime::now());
+}
 
-  // Query keys: alternate a random stored key and a never-stored one.
-  KeyBuffer query;
-  query.bytes.reserve(queries * 8);
-  for (uint64_t i = 0; i < queries; ++i) {
-    query.Add(i % 2 == 0 ? Mix(2 * (Mix(i) % entries)) : Mix(2 * (entries + i) + 1));
-  }
-  std::vector<Message> offloads, matches;
-  for (uint64_t i = 0; i < queries; i += batch) {
-    KeyList keys;
-    for (uint64_t j = i; j < std::min<uint64_t>(i + batch, queries); ++j)
-      keys.push_back(query.At(j));
-    offloads.push_back(Message{ProtocolVersion::kV2, 7, 0, CanOffload{keys}});
-    matches.push_back(Message{ProtocolVersion::kV2, 7, 0, Match{MatchMode::kAll, keys}});
-  }
+// Runs every message through Handle; returns keys/s.
+double Queries(HubCore& core, const std::vector<Message>& messages, uint64_t keys, TimePoint now) {
   size_t sink = 0;
-  t0 = SteadyTime::now();
-  for (const Message& m : offloads) sink += core.Handle(7, m, now).body.index();
-  f.offload_kps = static_cast<double>(queries) / Seconds(t0, SteadyTime::now());
-  t0 = SteadyTime::now();
-  for (const Message& m : matches) sink += core.Handle(7, m, now).body.index();
-  f.match_kps = static_cast<double>(queries) / Seconds(t0, SteadyTime::now());
+  const auto t0 = SteadyTime::now();
+  for (const Message& m : messages) sink += core.Handle(kWorker, m, now).body.index();
+  const double s = Seconds(t0, SteadyTime::now());
   if (sink == 0) std::printf("# (unreachable)\n");
+  return static_cast<double>(keys) / s;
+}
+
+// Registers the granted keys; returns keys/s. Exits if the catalog did not end at `expected`.
+double RegisterGranted(HubCore& core, const Workload& w, TimePoint now, uint64_t expected) {
+  const auto t0 = SteadyTime::now();
+  for (const Register& r : w.registers) core.Apply(kWorker, r, now);
+  const double s = Seconds(t0, SteadyTime::now());
+  if (core.entry_count() != expected) {
+    std::fprintf(stderr, "core: %llu entries after registering the granted keys, expected %llu\n",
+                 static_cast<unsigned long long>(core.entry_count()),
+                 static_cast<unsigned long long>(expected));
+    std::exit(1);
+  }
+  return static_cast<double>(w.granted()) / s;
+}
+
+// Two catalogs of `entries` keys, single thread, through HubCore::Handle/Apply:
+//  1. capacity = entries (full): the fill rate, then CanOffload and Match keys/s (50% stored), then
+//     Register of the granted keys, each evicting one entry (with --eviction none, which would
+//     reject them, this one has room like 2.);
+//  2. capacity with room for the granted keys: fill, CanOffload (untimed), then Register keys/s of
+//     the granted keys (each one found absent, its lease released, the entry added).
+Figures RunThroughput(uint64_t entries, uint64_t queries, uint32_t batch, EvictionKind eviction) {
+  const Workload w(entries, queries, batch);
+  const TimePoint now(std::chrono::seconds(1));
+  const uint64_t room = entries + w.granted();
+  Figures f;
+  {
+    const uint64_t capacity = eviction == EvictionKind::kNone ? room : entries;
+    HubCore core(BenchConfig(capacity, eviction), MakeMemoryCatalogStore());
+    f.fill_kps = Fill(core, w, batch, now);
+    f.offload_kps = Queries(core, w.offloads, queries, now);
+    f.match_kps = Queries(core, w.matches, queries, now);
+    f.evicting_register_kps = RegisterGranted(core, w, now, capacity == room ? room : entries);
+  }
+  HubCore core(BenchConfig(room, eviction), MakeMemoryCatalogStore());
+  Fill(core, w, batch, now);
+  Queries(core, w.offloads, queries, now);
+  f.register_kps = RegisterGranted(core, w, now, room);
   return f;
 }
 
@@ -139,7 +191,10 @@ void RunExpiry(uint64_t leases, size_t max_work) {
 }
 
 void PrintThroughput(const char* label, const Figures& f) {
+  std::printf("RESULT core.%s.fill_keys_per_s %.0f keys/s\n", label, f.fill_kps);
   std::printf("RESULT core.%s.register_keys_per_s %.0f keys/s\n", label, f.register_kps);
+  std::printf("RESULT core.%s.register_evicting_keys_per_s %.0f keys/s\n", label,
+              f.evicting_register_kps);
   std::printf("RESULT core.%s.can_offload_keys_per_s %.0f keys/s\n", label, f.offload_kps);
   std::printf("RESULT core.%s.match_keys_per_s %.0f keys/s\n", label, f.match_kps);
 }
@@ -181,6 +236,8 @@ int RunCore(int argc, char** argv) {
   std::printf("RESULT core.ratio.can_offload %.2f large/small\n",
               big.offload_kps / little.offload_kps);
   std::printf("RESULT core.ratio.match %.2f large/small\n", big.match_kps / little.match_kps);
+  std::printf("RESULT core.ratio.register_evicting %.2f large/small\n",
+              big.evicting_register_kps / little.evicting_register_kps);
   RunExpiry(leases, max_work);
   return 0;
 }
