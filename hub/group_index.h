@@ -59,18 +59,31 @@ class GroupIndex {
   // Starts loading the group a lookup of `hash` reads first.
   void PrefetchGroup(uint64_t hash) const { __builtin_prefetch(&groups_[Home(hash)]); }
   // Second batch stage (the group should be cached by now): starts loading the values whose tag
-  // matches, through `load(value)`, or the next group of the probe when none does and the
-  // probe would continue there.
+  // matches, through `load(value)`, and the next group of the probe when a lookup may continue
+  // there (the group overflowed with the hash's bit) or, with `inserting`, an insert would (the
+  // group is full). Returns true in the first case: the caller may then, once that group has
+  // arrived, PrefetchNextCandidates (at high load about one lookup in fifteen needs it).
   template <typename Load>
-  void PrefetchCandidates(uint64_t hash, Load&& load) const {
+  bool PrefetchCandidates(uint64_t hash, bool inserting, Load&& load) const {
     const size_t pos = Home(hash);
     const Group& g = groups_[pos];
-    uint32_t m = MatchTag(g, Tag(hash));
-    // A lookup continues past a group overflowed with its bit; an insert past a full group.
-    if ((m == 0 && (g.overflow & OverflowBit(hash)) != 0) || MatchTag(g, 0) == 0) {
+    const bool onward = (g.overflow & OverflowBit(hash)) != 0;
+    if (onward || (inserting && MatchTag(g, 0) == 0)) {
       __builtin_prefetch(&groups_[(pos + 1) & group_mask_]);
     }
-    for (; m != 0; m &= m - 1) load(g.values[__builtin_ctz(m)]);
+    for (uint32_t m = MatchTag(g, Tag(hash)); m != 0; m &= m - 1) {
+      load(g.values[__builtin_ctz(m)]);
+    }
+    return onward;
+  }
+  // Third batch stage for the hashes PrefetchCandidates returned true for: the candidates of the
+  // probe's second group.
+  template <typename Load>
+  void PrefetchNextCandidates(uint64_t hash, Load&& load) const {
+    const Group& g = groups_[(Home(hash) + 1) & group_mask_];
+    for (uint32_t m = MatchTag(g, Tag(hash)); m != 0; m &= m - 1) {
+      load(g.values[__builtin_ctz(m)]);
+    }
   }
 
   // The value stored under `hash` for which eq(value) holds, or kNone.

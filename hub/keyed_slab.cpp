@@ -24,16 +24,25 @@ void KeyedSlab::PrefetchGroups(std::span<const std::string_view> keys, uint64_t*
   }
 }
 
-void KeyedSlab::PrefetchRecords(std::span<const uint64_t> hashes) const {
+void KeyedSlab::PrefetchRecords(std::span<const uint64_t> hashes, bool inserting) const {
+  const auto load = [this](uint32_t idx) {
+    const std::byte* r = Record(idx);
+    __builtin_prefetch(r);
+    // A record whose payload reaches into the next cache line needs that line too.
+    if (prefetch_tail_ != 0) __builtin_prefetch(r + prefetch_tail_);
+  };
   // The groups are on their way; a tag match names the record whose key Find will compare.
+  constexpr size_t kMaxOnward = 32;
+  uint64_t onward[kMaxOnward];
+  size_t n_onward = 0;
   for (const uint64_t hash : hashes) {
-    index_.PrefetchCandidates(hash, [this](uint32_t idx) {
-      const std::byte* r = Record(idx);
-      __builtin_prefetch(r);
-      // A record whose payload reaches into the next cache line needs that line too.
-      if (prefetch_tail_ != 0) __builtin_prefetch(r + prefetch_tail_);
-    });
+    if (index_.PrefetchCandidates(hash, inserting, load) && n_onward < kMaxOnward) {
+      onward[n_onward++] = hash;
+    }
   }
+  // Keys that may sit in their probe's second group (started above): its candidates too, or
+  // Find would wait for the group and then for the record, one after the other.
+  for (size_t i = 0; i < n_onward; ++i) index_.PrefetchNextCandidates(onward[i], load);
 }
 
 uint32_t KeyedSlab::Insert(std::string_view key, uint64_t hash) {

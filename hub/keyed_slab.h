@@ -58,14 +58,16 @@ class KeyedSlab {
     return index_.Find(hash, [&](uint32_t idx) { return Key(idx) == key; });
   }
   // Sets hashes[i] = HashOf(keys[i]) and starts loading what Find(keys[i]) will read (see top).
-  void Prefetch(std::span<const std::string_view> keys, uint64_t* hashes) const {
+  // `inserting`: the keys that are absent will be inserted (also load where they would go).
+  void Prefetch(std::span<const std::string_view> keys, uint64_t* hashes,
+                bool inserting = false) const {
     PrefetchGroups(keys, hashes);
-    PrefetchRecords(std::span<const uint64_t>(hashes, keys.size()));
+    PrefetchRecords(std::span<const uint64_t>(hashes, keys.size()), inserting);
   }
   // Prefetch in two rounds, for callers that put other work between them: the index groups
   // (and hashes[i] = HashOf(keys[i])), then, once those have arrived, the records they name.
   void PrefetchGroups(std::span<const std::string_view> keys, uint64_t* hashes) const;
-  void PrefetchRecords(std::span<const uint64_t> hashes) const;
+  void PrefetchRecords(std::span<const uint64_t> hashes, bool inserting = false) const;
   // For records about to be erased: their lines, then (once those have arrived) their index
   // groups, which Erase reads. Numbers that are not live are skipped.
   void PrefetchRecordsAt(std::span<const uint32_t> idxs) const {

@@ -37,7 +37,8 @@ void LeaseTable::Prefetch(std::span<const std::string_view> keys) const {
   constexpr size_t kChunk = 128;
   uint64_t hashes[kChunk];
   for (size_t base = 0; base < keys.size(); base += kChunk) {
-    slab_.Prefetch(keys.subspan(base, std::min(kChunk, keys.size() - base)), hashes);
+    slab_.Prefetch(keys.subspan(base, std::min(kChunk, keys.size() - base)), hashes,
+                   /*inserting=*/true);
   }
 }
 

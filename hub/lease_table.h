@@ -48,7 +48,7 @@ class LeaseTable {
     if (slab_.size() != 0) slab_.PrefetchGroups(keys, hashes);
   }
   void PrefetchRecords(std::span<const uint64_t> hashes) const {
-    if (slab_.size() != 0) slab_.PrefetchRecords(hashes);
+    if (slab_.size() != 0) slab_.PrefetchRecords(hashes, /*inserting=*/true);
   }
   // CanOffload for a key that is not stored: grant, refresh (same owner), or deny.
   AcquireResult Acquire(std::string_view key, uint64_t owner, TimePoint now);

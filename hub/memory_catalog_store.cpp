@@ -38,7 +38,8 @@ void MemoryCatalogStore::FindBatch(std::span<const std::string_view> keys, Handl
 void MemoryCatalogStore::Prefetch(std::span<const std::string_view> keys) const {
   uint64_t hashes[kPrefetchChunk];
   for (size_t base = 0; base < keys.size(); base += kPrefetchChunk) {
-    slab_->Prefetch(keys.subspan(base, std::min(kPrefetchChunk, keys.size() - base)), hashes);
+    slab_->Prefetch(keys.subspan(base, std::min(kPrefetchChunk, keys.size() - base)), hashes,
+                    /*inserting=*/true);
   }
 }
 
