@@ -2,14 +2,17 @@
 // lookups. The caller supplies each value's 64-bit hash and, on lookup, an equality predicate
 // (the keys live elsewhere, in KeyedSlab's records), so a key is stored once.
 //
-// Layout: a power-of-two array of 64-byte groups, each one cache line holding 12 one-byte tags
+// Layout: an array of 64-byte groups (any count), each one cache line holding 12 one-byte tags
 // (0 = empty slot, else 8 bits of the hash), an overflow byte and 12 u32 values. A key's home
-// group comes from the hash's high bits; probing visits groups in triangular order. The overflow
+// group comes from the hash's high 32 bits scaled to the group count (multiply and shift, so the
+// count need not be a power of two); probing visits the following groups in turn. The overflow
 // byte has bit (hash >> 8) & 7 set when an insert with that bit passed the group because it was
 // full, so a lookup ends at the first group without its bit: deletion just clears the tag (no
 // tombstones, no shifting); an erase from an overflowed group lowers the max load by one, so steady
-// churn ends in a same-size rebuild that clears stale overflow bits. Max load 7/8 of the slots:
-// ~6.7 bytes per entry at 10M entries.
+// churn ends in a same-size rebuild that clears stale overflow bits. Max load 7/8 of the slots.
+// Reserve(n) sizes for n at 2/3 of the slots instead (~8 bytes per entry): a catalog presized to
+// its capacity stays at that load when full, where one lookup in a hundred or so leaves its home
+// group (at 7/8 it is one in twenty, each a second dependent cache miss), whatever the capacity.
 //
 // Why not boost::unordered_flat_set: a lookup here touches one cache line of index (Boost 1.81
 // touches a metadata group and a separate element array), and Prefetch(hash) lets a batch issue
@@ -19,6 +22,7 @@
 // One thread; not thread-safe. Not copyable.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -51,8 +55,8 @@ class GroupIndex {
     const uint8_t bit = OverflowBit(hash);
     size_t pos = Home(hash);
     for (size_t step = 1;; ++step) {
-      if ((groups_[pos].overflow & bit) == 0 || step > group_mask_) return step;
-      pos = (pos + step) & group_mask_;
+      if ((groups_[pos].overflow & bit) == 0 || step >= groups_count_) return step;
+      pos = Next(pos);
     }
   }
 
@@ -69,7 +73,7 @@ class GroupIndex {
     const Group& g = groups_[pos];
     const bool onward = (g.overflow & OverflowBit(hash)) != 0;
     if (onward || (inserting && MatchTag(g, 0) == 0)) {
-      __builtin_prefetch(&groups_[(pos + 1) & group_mask_]);
+      __builtin_prefetch(&groups_[Next(pos)]);
     }
     for (uint32_t m = MatchTag(g, Tag(hash)); m != 0; m &= m - 1) {
       load(g.values[__builtin_ctz(m)]);
@@ -80,7 +84,7 @@ class GroupIndex {
   // probe's second group.
   template <typename Load>
   void PrefetchNextCandidates(uint64_t hash, Load&& load) const {
-    const Group& g = groups_[(Home(hash) + 1) & group_mask_];
+    const Group& g = groups_[Next(Home(hash))];
     for (uint32_t m = MatchTag(g, Tag(hash)); m != 0; m &= m - 1) {
       load(g.values[__builtin_ctz(m)]);
     }
@@ -98,8 +102,8 @@ class GroupIndex {
         const uint32_t v = g.values[__builtin_ctz(m)];
         if (eq(v)) return v;
       }
-      if ((g.overflow & bit) == 0 || step > group_mask_) return kNone;
-      pos = (pos + step) & group_mask_;
+      if ((g.overflow & bit) == 0 || step >= groups_count_) return kNone;
+      pos = Next(pos);
     }
   }
 
@@ -117,7 +121,7 @@ class GroupIndex {
   void Erase(uint64_t hash, uint32_t value) {
     const uint8_t tag = Tag(hash);
     size_t pos = Home(hash);
-    for (size_t step = 1; step <= group_mask_ + 1; ++step) {
+    for (size_t step = 1; step <= groups_count_; ++step) {
       Group& g = groups_[pos];
       for (uint32_t m = MatchTag(g, tag); m != 0; m &= m - 1) {
         const int i = __builtin_ctz(m);
@@ -132,21 +136,21 @@ class GroupIndex {
           return;
         }
       }
-      pos = (pos + step) & group_mask_;
+      pos = Next(pos);
     }
   }
 
-  // Makes room for `n` values without growing later.
+  // Makes room for `n` values without growing later, at 2/3 load (see top); never shrinks.
   template <typename ForEach>
   void Reserve(size_t n, ForEach&& for_each) {
-    size_t groups = group_mask_ + 1;
-    while (MaxLoad(groups) < n && groups < kMaxGroups) groups *= 2;
-    if (groups != group_mask_ + 1) Rehash(groups, for_each);
+    const size_t groups = std::min(kMaxGroups, (n + kReservedPerGroup - 1) / kReservedPerGroup);
+    if (groups > groups_count_ && MaxLoad(groups_count_) < n) Rehash(groups, for_each);
   }
 
  private:
   static constexpr int kSlots = 12;
   static constexpr size_t kMaxGroups = size_t{1} << 30;
+  static constexpr size_t kReservedPerGroup = kSlots * 2 / 3;
   struct alignas(64) Group {
     uint8_t tags[kSlots];
     uint8_t overflow;
@@ -159,7 +163,7 @@ class GroupIndex {
   // Groups for the rebuild at max load: the same count when the live values fill at most 3/4 of
   // it (the load was worn down by erases: a rebuild clears the overflow bits), else twice as many.
   size_t RebuildGroups() const {
-    const size_t groups = group_mask_ + 1;
+    const size_t groups = groups_count_;
     if (size_ + 1 <= MaxLoad(groups) / 4 * 3) return groups;
     return groups < kMaxGroups ? groups * 2 : 0;
   }
@@ -170,7 +174,10 @@ class GroupIndex {
   static uint8_t OverflowBit(uint64_t hash) {
     return static_cast<uint8_t>(1u << ((hash >> 8) & 7));
   }
-  size_t Home(uint64_t hash) const { return static_cast<size_t>(hash >> shift_) & group_mask_; }
+  size_t Home(uint64_t hash) const {
+    return static_cast<size_t>(((hash >> 32) * groups_count_) >> 32);
+  }
+  size_t Next(size_t pos) const { return pos + 1 == groups_count_ ? 0 : pos + 1; }
 
   // Bit i set when tags[i] == tag (tag 0 finds the empty slots).
   static uint32_t MatchTag(const Group& g, uint8_t tag) {
@@ -187,8 +194,8 @@ class GroupIndex {
 
   void Place(uint64_t hash, uint32_t value) {
     const uint8_t bit = OverflowBit(hash);
-    size_t pos = Home(hash);
-    for (size_t step = 1;; ++step) {
+    // Below max load some group has room: the walk ends.
+    for (size_t pos = Home(hash);; pos = Next(pos)) {
       Group& g = groups_[pos];
       if (const uint32_t empty = MatchTag(g, 0); empty != 0) {
         const int i = __builtin_ctz(empty);
@@ -197,7 +204,6 @@ class GroupIndex {
         return;
       }
       g.overflow |= bit;
-      pos = (pos + step) & group_mask_;
     }
   }
 
@@ -214,19 +220,16 @@ class GroupIndex {
     if (!HugePageAllocator<Group>::ReturnsZeroed(groups)) {
       std::memset(static_cast<void*>(groups_), 0, groups * sizeof(Group));
     }
-    group_mask_ = groups - 1;
-    shift_ = 64 - static_cast<unsigned>(__builtin_ctzll(groups));
-    if (groups == 1) shift_ = 0;  // Home() masks to 0 anyway; avoid a shift by 64
+    groups_count_ = groups;
     max_size_ = MaxLoad(groups);
   }
   void Free() {
-    if (groups_ != nullptr) HugePageAllocator<Group>().deallocate(groups_, group_mask_ + 1);
+    if (groups_ != nullptr) HugePageAllocator<Group>().deallocate(groups_, groups_count_);
     groups_ = nullptr;
   }
 
   Group* groups_ = nullptr;
-  size_t group_mask_ = 0;
-  unsigned shift_ = 0;
+  size_t groups_count_ = 0;
   size_t size_ = 0;
   size_t max_size_ = 0;
 };

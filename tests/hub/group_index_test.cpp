@@ -76,6 +76,30 @@ TEST_CASE("group index: randomized inserts, erases and growth match a map") {
   for (const auto& [v, h] : model) CHECK(FindIn(index, h, v) == v);
 }
 
+TEST_CASE("group index: Reserve(n) holds n at 2/3 load, any group count, without a rebuild") {
+  GroupIndex index;
+  size_t rebuilds = 0;
+  auto counting = [&rebuilds](auto&&) { ++rebuilds; };
+  constexpr uint32_t kN = 1000;  // 125 groups: not a power of two
+  index.Reserve(kN, counting);
+  CHECK(rebuilds == 1);
+  CHECK(index.max_load() >= kN * 5 / 4);  // 7/8 max load over a 2/3 presize
+  std::mt19937_64 rng(11);
+  std::vector<uint64_t> hashes(kN);
+  for (uint32_t v = 0; v < kN; ++v) {
+    hashes[v] = rng();
+    index.Insert(hashes[v], v, counting);
+  }
+  CHECK(rebuilds == 1);
+  for (uint32_t v = 0; v < kN; ++v) REQUIRE(FindIn(index, hashes[v], v) == v);
+  // Misses rarely look past their home group.
+  size_t probes = 0;
+  for (int i = 0; i < 10'000; ++i) probes += index.ProbeLength(rng());
+  CHECK(probes < 10'000 * 11 / 10);
+  index.Reserve(10, counting);  // never shrinks
+  CHECK(rebuilds == 1);
+}
+
 TEST_CASE("group index: steady churn at a fixed size keeps miss probes short") {
   // A full catalog under eviction erases one entry per insert forever. Overflow bits left by
   // erased entries must not pile up until every miss walks the whole table: erases from
