@@ -160,11 +160,13 @@ class GroupIndex {
   static_assert(sizeof(Group) == 64);
 
   static size_t MaxLoad(size_t groups) { return groups * kSlots / 8 * 7; }
-  // Groups for the rebuild at max load: the same count when the live values fill at most 3/4 of
+  // Groups for the rebuild at max load: the same count when the live values fill at most 4/5 of
   // it (the load was worn down by erases: a rebuild clears the overflow bits), else twice as many.
+  // 4/5 of 7/8 is above the 2/3 that Reserve sizes for, so a full catalog churning at its
+  // capacity rebuilds in place rather than doubling its index.
   size_t RebuildGroups() const {
     const size_t groups = groups_count_;
-    if (size_ + 1 <= MaxLoad(groups) / 4 * 3) return groups;
+    if (size_ + 1 <= MaxLoad(groups) / 5 * 4) return groups;
     return groups < kMaxGroups ? groups * 2 : 0;
   }
   static uint8_t Tag(uint64_t hash) {

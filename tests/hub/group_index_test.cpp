@@ -98,6 +98,22 @@ TEST_CASE("group index: Reserve(n) holds n at 2/3 load, any group count, without
   CHECK(probes < 10'000 * 11 / 10);
   index.Reserve(10, counting);  // never shrinks
   CHECK(rebuilds == 1);
+  // Churn at that size (a full catalog evicting one entry per insert) wears the max load down
+  // until a rebuild, which keeps the group count: the index does not double.
+  const size_t max_before = index.max_load();
+  auto each = [&](auto&& place) {
+    ++rebuilds;
+    for (uint32_t v = 0; v < kN; ++v) place(hashes[v], v);
+  };
+  for (int op = 0; op < 40 * static_cast<int>(kN); ++op) {
+    const auto v = static_cast<uint32_t>(rng() % kN);
+    index.Erase(hashes[v], v);
+    hashes[v] = rng();
+    index.Insert(hashes[v], v, each);
+  }
+  CHECK(rebuilds > 1);
+  CHECK(index.max_load() <= max_before);
+  for (uint32_t v = 0; v < kN; ++v) REQUIRE(FindIn(index, hashes[v], v) == v);
 }
 
 TEST_CASE("group index: steady churn at a fixed size keeps miss probes short") {
