@@ -1,5 +1,8 @@
-// blockhub-bench core   — HubCore throughput, single thread, in-process: CanOffload, Register and
-//                         Match keys/s at a large and a small catalog (and their ratio), plus the
+// blockhub-bench core   — HubCore throughput, single thread, in-process, at a large and a small
+//                         catalog (and their ratio): CanOffload and Match keys/s (50% of the
+//                         queried keys stored), Register keys/s of the keys CanOffload granted
+//                         (into the catalog with room, and into the full catalog, each evicting
+//                         one), and the fill rate (registering the catalog from empty); plus the
 //                         worst single Tick while a million leases expire at once.
 // blockhub-bench memory — resident bytes per catalog entry: u64 -> u64 (lru) and positional keys
 //                         -> 22-byte RemoteKey values; each measured in a forked child so one
