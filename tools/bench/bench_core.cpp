@@ -208,7 +208,7 @@ int RunCore(int argc, char** argv) {
   uint32_t batch = 100;
   size_t max_work = 4096;
   std::string eviction_name = "lru";
-  app.add_option("--entries", entries, "catalog size of the large run (u64 keys, lru)");
+  app.add_option("--entries", entries, "catalog size of the large run (u64 keys)");
   app.add_option("--small-entries", small, "catalog size of the small run (for the ratio)");
   app.add_option("--queries", queries, "keys queried per operation (50% stored)");
   app.add_option("--batch", batch, "keys per request")->check(CLI::Range(1, 65536));
