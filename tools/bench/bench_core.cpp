@@ -62,30 +62,41 @@ HubConfig BenchConfig(uint64_t entries, EvictionKind eviction = EvictionKind::kL
 
 struct Figures {
   double fill_kps = 0, register_kps = 0, evicting_register_kps = 0, offload_kps = 0, match_kps = 0;
+  double first_offload_kps = 0;
 };
 
 // The requests of one throughput run, built before any clock starts: `queries` keys alternating
 // a random stored key and a never-stored one, as CanOffload and as Match batches of `batch`, and
 // the never-stored ones (what CanOffload grants) as Register batches, as their uploader sends them.
+// A first CanOffload stream of the same shape (other keys) meets an empty lease table; its leases
+// are then released, so the measured stream meets a lease table at its high-water mark.
 struct Workload {
-  KeyBuffer stored, query;
+  KeyBuffer stored, query, first_query;
   std::string value = std::string(8, 'v');
-  std::vector<Message> offloads, matches;
+  std::vector<Message> first_offloads, first_releases, offloads, matches;
   std::vector<Register> registers;
 
   Workload(uint64_t entries, uint64_t queries, uint32_t batch) {
     stored.bytes.reserve(entries * 8);
     for (uint64_t i = 0; i < entries; ++i) stored.Add(Mix(2 * i));
     query.bytes.reserve(queries * 8);
+    first_query.bytes.reserve(queries * 8);
     for (uint64_t i = 0; i < queries; ++i) {
       query.Add(i % 2 == 0 ? Mix(2 * (Mix(i) % entries)) : Mix(2 * (entries + i) + 1));
+      first_query.Add(i % 2 == 0 ? Mix(2 * (Mix(queries + i) % entries))
+                                 : Mix(2 * (entries + queries + i) + 1));
     }
     for (uint64_t i = 0; i < queries; i += batch) {
-      KeyList keys;
-      for (uint64_t j = i; j < std::min<uint64_t>(i + batch, queries); ++j)
+      KeyList keys, first_keys, first_granted;
+      for (uint64_t j = i; j < std::min<uint64_t>(i + batch, queries); ++j) {
         keys.push_back(query.At(j));
+        first_keys.push_back(first_query.At(j));
+        if (j % 2 == 1) first_granted.push_back(first_query.At(j));
+      }
       offloads.push_back(Message{ProtocolVersion::kV2, 7, 0, CanOffload{keys}});
       matches.push_back(Message{ProtocolVersion::kV2, 7, 0, Match{MatchMode::kAll, keys}});
+      first_offloads.push_back(Message{ProtocolVersion::kV2, 7, 0, CanOffload{first_keys}});
+      first_releases.push_back(Message{ProtocolVersion::kV2, 7, 0, Release{first_granted}});
     }
     for (uint64_t i = 1; i < queries; i += 2) {
       if (registers.empty() || registers.back().entries.size() == batch) registers.emplace_back();
@@ -136,9 +147,10 @@ double RegisterGranted(HubCore& core, const Workload& w, TimePoint now, uint64_t
 }
 
 // Two catalogs of `entries` keys, single thread, through HubCore::Handle/Apply:
-//  1. capacity = entries (full): the fill rate, then CanOffload and Match keys/s (50% stored), then
-//     Register of the granted keys, each evicting one entry (with --eviction none, which would
-//     reject them, this one has room like 2.);
+//  1. capacity = entries (full): the fill rate; a first CanOffload stream into the empty lease
+//     table (keys/s: the table grows as it goes), its leases released; then CanOffload and Match
+//     keys/s (50% stored); then Register of the granted keys, each evicting one entry (with
+//     --eviction none, which would reject them, this one has room like 2.);
 //  2. capacity with room for the granted keys: fill, CanOffload (untimed), then Register keys/s of
 //     the granted keys (each one found absent, its lease released, the entry added).
 Figures RunThroughput(uint64_t entries, uint64_t queries, uint32_t batch, EvictionKind eviction) {
@@ -150,6 +162,13 @@ Figures RunThroughput(uint64_t entries, uint64_t queries, uint32_t batch, Evicti
     const uint64_t capacity = eviction == EvictionKind::kNone ? room : entries;
     HubCore core(BenchConfig(capacity, eviction), MakeMemoryCatalogStore());
     f.fill_kps = Fill(core, w, batch, now);
+    f.first_offload_kps = Queries(core, w.first_offloads, queries, now);
+    Queries(core, w.first_releases, queries / 2, now);
+    if (core.active_leases() != 0) {
+      std::fprintf(stderr, "core: %llu leases left after releasing the first stream's\n",
+                   static_cast<unsigned long long>(core.active_leases()));
+      std::exit(1);
+    }
     f.offload_kps = Queries(core, w.offloads, queries, now);
     f.match_kps = Queries(core, w.matches, queries, now);
     f.evicting_register_kps = RegisterGranted(core, w, now, capacity == room ? room : entries);
@@ -199,6 +218,8 @@ void PrintThroughput(const char* label, const Figures& f) {
   std::printf("RESULT core.%s.register_evicting_keys_per_s %.0f keys/s\n", label,
               f.evicting_register_kps);
   std::printf("RESULT core.%s.can_offload_keys_per_s %.0f keys/s\n", label, f.offload_kps);
+  std::printf("RESULT core.%s.can_offload_growing_leases_keys_per_s %.0f keys/s\n", label,
+              f.first_offload_kps);
   std::printf("RESULT core.%s.match_keys_per_s %.0f keys/s\n", label, f.match_kps);
 }
 
@@ -239,6 +260,8 @@ int RunCore(int argc, char** argv) {
   std::printf("RESULT core.ratio.can_offload %.2f large/small\n",
               big.offload_kps / little.offload_kps);
   std::printf("RESULT core.ratio.match %.2f large/small\n", big.match_kps / little.match_kps);
+  std::printf("RESULT core.ratio.can_offload_growing_leases %.2f large/small\n",
+              big.first_offload_kps / little.first_offload_kps);
   std::printf("RESULT core.ratio.register_evicting %.2f large/small\n",
               big.evicting_register_kps / little.evicting_register_kps);
   RunExpiry(leases, max_work);
