@@ -45,6 +45,9 @@ class EvictionPolicy {
   // one after another if each were erased and nothing else changed (at most out.size()), and
   // returns how many. Callers only prefetch with it. Default: none.
   virtual size_t NextVictims(std::span<uint32_t> /*out*/) const { return 0; }
+  // Room for handles 0 .. entries-1 without reallocating (called once at start, with the
+  // capacity up to kMaxPresizedEntries): growth would copy every entry's state. Default: nothing.
+  virtual void Reserve(size_t /*entries*/) {}
   // True if OnInsert needs EntryShape::parent (saves HubCore the parent lookup otherwise).
   virtual bool wants_parent() const { return false; }
 };

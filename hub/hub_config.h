@@ -23,13 +23,18 @@ struct HubConfig {
   uint64_t capacity = 1'000'000;  // stored entries
   uint64_t max_leases = 0;        // live leases; 0 = same as capacity
   std::chrono::milliseconds lease_ttl{30'000};
-  uint64_t epoch = 0;             // random per start, chosen by main
+  uint64_t epoch = 0;  // random per start, chosen by main
   std::string hub_version = "blockhub 0.1.0";
   // Bytes of value+metadata stored inside each catalog record; larger payloads go to an arena
   // (8-byte reference inline). 0 = automatic: 24 for positional keys (Dynamo's RemoteKey values),
   // 8 otherwise (a u64 value, no metadata). Memory only: never changes behaviour.
   uint32_t inline_payload_bytes = 0;
 };
+
+// Per-entry structures (the catalog's index, the eviction policy's arrays) are sized for the
+// configured capacity up to this many entries when the hub starts, and grow beyond it. Untouched
+// reserved memory is address space only, not resident.
+inline constexpr uint64_t kMaxPresizedEntries = uint64_t{1} << 25;
 
 // The live-lease bound in force: max_leases, or capacity when max_leases is 0.
 uint64_t EffectiveMaxLeases(const HubConfig& config);

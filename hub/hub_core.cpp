@@ -18,7 +18,9 @@ HubCore::Impl::Impl(HubConfig cfg, std::unique_ptr<CatalogStore> s)
       max_leases(EffectiveMaxLeases(config)),
       fixed_key_len(KeyFormatLength(config.limits.key_format)),
       needs_shape(config.eviction == EvictionKind::kTail ||
-                  config.eviction == EvictionKind::kPositional) {}
+                  config.eviction == EvictionKind::kPositional) {
+  policy->Reserve(static_cast<size_t>(std::min(config.capacity, kMaxPresizedEntries)));
+}
 
 EntryShape HubCore::Impl::ShapeOf(const Entry& entry) const {
   EntryShape shape;

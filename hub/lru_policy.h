@@ -17,6 +17,7 @@ class LruPolicy final : public EvictionPolicy {
     list_.PushBack(links_, h);
   }
   void OnUse(uint32_t h) override { list_.MoveToBack(links_, h); }
+  void Reserve(size_t entries) override { links_.reserve(entries); }
   void OnErase(uint32_t h) override { list_.Unlink(links_, h); }
   // Two rounds: the entries' links, then their neighbours' (which a move to the back rewrites).
   void PrefetchUses(std::span<const uint32_t> handles) const override {

@@ -19,10 +19,10 @@ Status MemoryCatalogStore::Open(const HubConfig& config) {
   slab_ = std::make_unique<KeyedSlab>(KeyFormatLength(l.key_format), l.max_key_bytes,
                                       kLengthsBytes + inline_bytes_, /*prefetch_payload=*/true);
   arena_ = std::make_unique<ValueArena>(size_t{l.max_value_bytes} + l.max_metadata_bytes);
-  // Size the index for the configured capacity (up to kMaxPresized entries) once: growing it
+  // Size the index for the configured capacity (up to kMaxPresizedEntries) once: growing it
   // rehashes every entry, and each rehash reads every record's key at random (a cache miss per
   // entry). Untouched table memory is not resident; the control bytes (~1 byte/slot) are.
-  slab_->Reserve(std::min<uint64_t>(config.capacity, kMaxPresized));
+  slab_->Reserve(std::min(config.capacity, kMaxPresizedEntries));
   return Status::Ok();
 }
 

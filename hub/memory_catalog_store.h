@@ -44,7 +44,6 @@ class MemoryCatalogStore final : public CatalogStore {
 
  private:
   static constexpr size_t kLengthsBytes = 4;
-  static constexpr uint64_t kMaxPresized = uint64_t{1} << 25;
   // Keys per prefetch round: enough to overlap many misses, few enough that the prefetched lines
   // (two per key) stay in L1 until used.
   static constexpr size_t kPrefetchChunk = 128;

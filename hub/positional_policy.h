@@ -18,6 +18,10 @@ class PositionalPolicy final : public EvictionPolicy {
   void OnUse(uint32_t h) override;
   void OnErase(uint32_t h) override;
   std::optional<uint32_t> Victim() const override;
+  void Reserve(size_t entries) override {
+    links_.reserve(entries);
+    position_.reserve(entries);
+  }
 
  private:
   std::vector<IndexLinks> links_;

@@ -23,6 +23,7 @@ class TailPolicy final : public EvictionPolicy {
   void OnUse(uint32_t) override {}  // age is insertion order
   void OnErase(uint32_t h) override;
   std::optional<uint32_t> Victim() const override;
+  void Reserve(size_t entries) override { nodes_.reserve(entries); }
   bool wants_parent() const override { return true; }
 
  private:
