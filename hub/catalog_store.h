@@ -32,10 +32,25 @@ class CatalogStore {
 
   // The entry stored under `key`, or kNoHandle.
   virtual Handle Find(std::string_view key) const = 0;
+  // Told, during FindBatch, of each handle that may be a key's entry as soon as the store knows
+  // it (before the entry has been read, so some turn out not to match): the caller can start
+  // loading its own state for those handles in the same round.
+  class CandidateHint {
+   public:
+    virtual void OnCandidate(Handle handle) const = 0;
+
+   protected:
+    ~CandidateHint() = default;
+  };
   // Batch lookup: out[i] = Find(keys[i]) for every i, the store unchanged in between. Stores
-  // override it to overlap the keys' memory accesses; the default calls Find per key.
-  virtual void FindBatch(std::span<const std::string_view> keys, Handle* out) const {
-    for (size_t i = 0; i < keys.size(); ++i) out[i] = Find(keys[i]);
+  // override it to overlap the keys' memory accesses; the default calls Find per key. `hint`
+  // (optional) hears of candidates as above; every found handle is among them.
+  virtual void FindBatch(std::span<const std::string_view> keys, Handle* out,
+                         const CandidateHint* hint = nullptr) const {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      out[i] = Find(keys[i]);
+      if (hint != nullptr && out[i] != kNoHandle) hint->OnCandidate(out[i]);
+    }
   }
   // A hint that Find/Insert of these keys come next, in order (e.g. a registration batch): the
   // store may start loading the memory they touch. No observable effect; default: nothing.

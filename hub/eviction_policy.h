@@ -36,7 +36,11 @@ class EvictionPolicy {
   virtual std::optional<uint32_t> Victim() const = 0;
   // A hint that OnUse comes next for these handles (kNoHandle entries are skipped): a policy
   // may start loading its per-entry state. No observable effect; default: nothing.
-  virtual void PrefetchUses(std::span<const uint32_t> /*handles*/) const {}
+  virtual void PrefetchUses(std::span<const uint32_t> handles) const {
+    for (const uint32_t h : handles) PrefetchUse(h);
+  }
+  // The same for one handle (HubCore calls it for lookup candidates, a round earlier).
+  virtual void PrefetchUse(uint32_t /*handle*/) const {}
   // The second round of that hint, called a little later with the same handles: a policy may
   // now read the state PrefetchUses started loading and prefetch what it points at (an LRU list's
   // neighbours). The caller puts other independent work between the two rounds.

@@ -18,7 +18,8 @@ HubCore::Impl::Impl(HubConfig cfg, std::unique_ptr<CatalogStore> s)
       max_leases(EffectiveMaxLeases(config)),
       fixed_key_len(KeyFormatLength(config.limits.key_format)),
       needs_shape(config.eviction == EvictionKind::kTail ||
-                  config.eviction == EvictionKind::kPositional) {
+                  config.eviction == EvictionKind::kPositional),
+      policy_hint(*policy) {
   policy->Reserve(static_cast<size_t>(std::min(config.capacity, kMaxPresizedEntries)));
 }
 
@@ -62,11 +63,10 @@ RegisterStatus HubCore::Impl::RegisterOne(const Entry& entry, TimePoint now, boo
 
 void HubCore::Impl::LookUpChunk(std::span<const std::string_view> chunk, bool leases_too) {
   found.resize(chunk.size());
-  store->FindBatch(chunk, found.data());
-  // Rounds of independent loads, each started before the previous one is waited for: the
-  // policy's state of the hits, the lease index of the misses, the policy's second round, the
-  // leases themselves.
-  policy->PrefetchUses(found);
+  // The policy's state of every candidate entry starts loading in the store's own record round.
+  store->FindBatch(chunk, found.data(), &policy_hint);
+  // Then rounds of independent loads, each started before the previous one is waited for: the
+  // lease index of the misses, the policy's second round, the leases themselves.
   leases_too = leases_too && leases.size() != 0;
   if (leases_too) {
     chunk_keys.clear();

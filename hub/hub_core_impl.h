@@ -62,9 +62,16 @@ struct HubCore::Impl {
   CatalogListener* listener = nullptr;
   HubCounters counters;  // lease fields are copied from `leases` on read
   uint64_t max_leases;
-  size_t fixed_key_len;                      // 0 for bytes keys
-  bool needs_shape;                          // the policy reads EntryShape
-  std::vector<CatalogStore::Handle> found;   // LookUpChunk's result (scratch)
+  size_t fixed_key_len;                     // 0 for bytes keys
+  bool needs_shape;                         // the policy reads EntryShape
+  std::vector<CatalogStore::Handle> found;  // LookUpChunk's result (scratch)
+  // Tells the policy of lookup candidates (LookUpChunk).
+  struct PolicyHint final : CatalogStore::CandidateHint {
+    explicit PolicyHint(const EvictionPolicy& p) : policy(p) {}
+    void OnCandidate(CatalogStore::Handle h) const override { policy.PrefetchUse(h); }
+    const EvictionPolicy& policy;
+  };
+  PolicyHint policy_hint;
   std::vector<std::string_view> chunk_keys;  // scratch for the prefetch helpers
   uint64_t lease_hashes[kChunk];
   CatalogStore::Handle victim_scratch[kChunk];  // scratch for LookUpChunk

@@ -24,12 +24,14 @@ void KeyedSlab::PrefetchGroups(std::span<const std::string_view> keys, uint64_t*
   }
 }
 
-void KeyedSlab::PrefetchRecords(std::span<const uint64_t> hashes, bool inserting) const {
-  const auto load = [this](uint32_t idx) {
+void KeyedSlab::PrefetchRecords(std::span<const uint64_t> hashes, bool inserting,
+                                CandidateFn on_candidate, const void* ctx) const {
+  const auto load = [this, on_candidate, ctx](uint32_t idx) {
     const std::byte* r = Record(idx);
     __builtin_prefetch(r);
     // A record whose payload reaches into the next cache line needs that line too.
     if (prefetch_tail_ != 0) __builtin_prefetch(r + prefetch_tail_);
+    if (on_candidate != nullptr) on_candidate(ctx, idx);
   };
   // The groups are on their way; a tag match names the record whose key Find will compare.
   constexpr size_t kMaxOnward = 32;

@@ -67,7 +67,10 @@ class KeyedSlab {
   // Prefetch in two rounds, for callers that put other work between them: the index groups
   // (and hashes[i] = HashOf(keys[i])), then, once those have arrived, the records they name.
   void PrefetchGroups(std::span<const std::string_view> keys, uint64_t* hashes) const;
-  void PrefetchRecords(std::span<const uint64_t> hashes, bool inserting = false) const;
+  // `on_candidate(ctx, idx)`, when given, is called for every record loaded as a candidate.
+  using CandidateFn = void (*)(const void* ctx, uint32_t idx);
+  void PrefetchRecords(std::span<const uint64_t> hashes, bool inserting = false,
+                       CandidateFn on_candidate = nullptr, const void* ctx = nullptr) const;
   // For records about to be erased: their lines, then (once those have arrived) their index
   // groups, which Erase reads. Numbers that are not live are skipped.
   void PrefetchRecordsAt(std::span<const uint32_t> idxs) const {

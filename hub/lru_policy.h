@@ -1,6 +1,7 @@
 // LruPolicy: evicts the least recently used entry (inserts and uses move an entry to the back).
-// 8 bytes per entry; every operation O(1). PrefetchUses lets a batch of uses overlap the cache
-// misses on the links of entries spread over a large catalog. One thread; not thread-safe.
+// 8 bytes per entry; every operation O(1). PrefetchUse/PrefetchUsesNext let a batch of uses
+// overlap the cache misses on the links of entries spread over a large catalog. One thread; not
+// thread-safe.
 #pragma once
 
 #include <vector>
@@ -20,10 +21,9 @@ class LruPolicy final : public EvictionPolicy {
   void Reserve(size_t entries) override { links_.reserve(entries); }
   void OnErase(uint32_t h) override { list_.Unlink(links_, h); }
   // Two rounds: the entries' links, then their neighbours' (which a move to the back rewrites).
-  void PrefetchUses(std::span<const uint32_t> handles) const override {
-    for (uint32_t h : handles) {
-      if (h < links_.size()) __builtin_prefetch(&links_[h]);
-    }
+  // (PrefetchUses, the first round for a whole batch, is the base class's loop over this.)
+  void PrefetchUse(uint32_t h) const override {
+    if (h < links_.size()) __builtin_prefetch(&links_[h]);
   }
   void PrefetchUsesNext(std::span<const uint32_t> handles) const override {
     for (uint32_t h : handles) {

@@ -26,11 +26,20 @@ Status MemoryCatalogStore::Open(const HubConfig& config) {
   return Status::Ok();
 }
 
-void MemoryCatalogStore::FindBatch(std::span<const std::string_view> keys, Handle* out) const {
+void MemoryCatalogStore::FindBatch(std::span<const std::string_view> keys, Handle* out,
+                                   const CandidateHint* hint) const {
   uint64_t hashes[kPrefetchChunk];
+  KeyedSlab::CandidateFn on_candidate = nullptr;
+  if (hint != nullptr) {
+    on_candidate = [](const void* ctx, uint32_t idx) {
+      static_cast<const CandidateHint*>(ctx)->OnCandidate(idx);
+    };
+  }
   for (size_t base = 0; base < keys.size(); base += kPrefetchChunk) {
     const auto chunk = keys.subspan(base, std::min(kPrefetchChunk, keys.size() - base));
-    slab_->Prefetch(chunk, hashes);
+    slab_->PrefetchGroups(chunk, hashes);
+    slab_->PrefetchRecords(std::span<const uint64_t>(hashes, chunk.size()), /*inserting=*/false,
+                           on_candidate, hint);
     for (size_t i = 0; i < chunk.size(); ++i) out[base + i] = slab_->Find(chunk[i], hashes[i]);
   }
 }

@@ -26,7 +26,8 @@ class MemoryCatalogStore final : public CatalogStore {
 
   Status Open(const HubConfig& config) override;
   Handle Find(std::string_view key) const override { return slab_->Find(key); }
-  void FindBatch(std::span<const std::string_view> keys, Handle* out) const override;
+  void FindBatch(std::span<const std::string_view> keys, Handle* out,
+                 const CandidateHint* hint) const override;
   void Prefetch(std::span<const std::string_view> keys) const override;
   void PrefetchErase(std::span<const Handle> handles, int round) const override {
     if (round == 0) {
