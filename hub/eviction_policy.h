@@ -34,16 +34,14 @@ class EvictionPolicy {
   virtual void OnErase(uint32_t handle) = 0;
   // The entry to evict next, or nullopt (empty, or the `none` policy).
   virtual std::optional<uint32_t> Victim() const = 0;
-  // A hint that OnUse comes next for these handles (kNoHandle entries are skipped): a policy
-  // may start loading its per-entry state. No observable effect; default: nothing.
-  virtual void PrefetchUses(std::span<const uint32_t> handles) const {
-    for (const uint32_t h : handles) PrefetchUse(h);
-  }
-  // The same for one handle (HubCore calls it for lookup candidates, a round earlier).
+  // A hint that OnUse may come next for this handle (HubCore calls it for every lookup candidate,
+  // so some are never used): a policy may start loading its per-entry state. No observable
+  // effect; default: nothing.
   virtual void PrefetchUse(uint32_t /*handle*/) const {}
-  // The second round of that hint, called a little later with the same handles: a policy may
-  // now read the state PrefetchUses started loading and prefetch what it points at (an LRU list's
-  // neighbours). The caller puts other independent work between the two rounds.
+  // The second round of that hint, called a little later with the handles found (kNoHandle
+  // entries are skipped): a policy may now read the state PrefetchUse started loading and
+  // prefetch what it points at (an LRU list's neighbours). The caller puts other independent
+  // work between the two rounds.
   virtual void PrefetchUsesNext(std::span<const uint32_t> /*handles*/) const {}
   // A hint for a batch of inserts into a full catalog: writes the entries Victim() would return
   // one after another if each were erased and nothing else changed (at most out.size()), and

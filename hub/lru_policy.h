@@ -21,7 +21,6 @@ class LruPolicy final : public EvictionPolicy {
   void Reserve(size_t entries) override { links_.reserve(entries); }
   void OnErase(uint32_t h) override { list_.Unlink(links_, h); }
   // Two rounds: the entries' links, then their neighbours' (which a move to the back rewrites).
-  // (PrefetchUses, the first round for a whole batch, is the base class's loop over this.)
   void PrefetchUse(uint32_t h) const override {
     if (h < links_.size()) __builtin_prefetch(&links_[h]);
   }
