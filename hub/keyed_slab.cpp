@@ -4,6 +4,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cassert>
 
 namespace blockhub {
@@ -12,7 +13,7 @@ KeyedSlab::KeyedSlab(size_t fixed_key_len, size_t max_key_bytes, size_t payload_
                      bool prefetch_payload)
     : fixed_key_len_(fixed_key_len),
       key_region_(fixed_key_len != 0 ? fixed_key_len : 2 + max_key_bytes),
-      stride_(key_region_ + payload_bytes),
+      stride_(std::max(key_region_ + payload_bytes, sizeof(uint32_t))),  // room for the free link
       prefetch_tail_(prefetch_payload ? stride_ - 1 : 0) {}
 
 uint64_t KeyedSlab::HashOf(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
@@ -49,9 +50,9 @@ void KeyedSlab::PrefetchRecords(std::span<const uint64_t> hashes, bool inserting
 
 uint32_t KeyedSlab::Insert(std::string_view key, uint64_t hash) {
   uint32_t idx;
-  if (!free_.empty()) {
-    idx = free_.back();
-    free_.pop_back();
+  if (free_head_ != kNone) {
+    idx = free_head_;
+    std::memcpy(&free_head_, Record(idx), sizeof(free_head_));
   } else {
     idx = next_++;
     if ((idx >> kChunkShift) >= chunks_.size()) {
@@ -81,7 +82,8 @@ void KeyedSlab::Erase(uint32_t idx) {
   assert(IsLive(idx));
   index_.Erase(HashOf(Key(idx)), idx);
   live_[idx >> 6] &= ~(uint64_t{1} << (idx & 63));
-  free_.push_back(idx);
+  std::memcpy(Record(idx), &free_head_, sizeof(free_head_));
+  free_head_ = idx;
 }
 
 }  // namespace blockhub

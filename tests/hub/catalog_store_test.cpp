@@ -1,9 +1,12 @@
-// MemoryCatalogStore alone: inline and arena payloads, bytes keys, erase and handle reuse.
+// MemoryCatalogStore and its KeyedSlab alone: inline and arena payloads, bytes keys, erase and
+// handle reuse.
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <string>
 
 #include "hub/block_lineage.h"
+#include "hub/keyed_slab.h"
 #include "hub/memory_catalog_store.h"
 
 namespace blockhub {
@@ -52,6 +55,32 @@ TEST_CASE("memory store: many fixed-width keys") {
   std::string k7(reinterpret_cast<const char*>(&seven), 8);
   REQUIRE(s.Find(k7) != CatalogStore::kNoHandle);
   CHECK(s.Get(s.Find(k7)).value == k7);
+}
+
+TEST_CASE("keyed slab: erased records are reused most recent first, live ones untouched") {
+  // The free list is linked through the erased records themselves.
+  KeyedSlab slab(8, 8, 8);
+  auto key = [](uint64_t k) { return std::string(reinterpret_cast<const char*>(&k), 8); };
+  for (uint64_t k = 0; k < 10; ++k) {
+    const uint32_t idx = slab.Insert(key(k));
+    REQUIRE(idx == k);
+    std::memcpy(slab.Payload(idx), &k, 8);
+  }
+  for (uint32_t idx : {2u, 7u, 4u}) slab.Erase(idx);
+  CHECK(slab.size() == 7);
+  CHECK(slab.Insert(key(100)) == 4u);
+  CHECK(slab.Insert(key(101)) == 7u);
+  CHECK(slab.Insert(key(102)) == 2u);
+  CHECK(slab.Insert(key(103)) == 10u);  // the list is empty: a new record
+  for (uint64_t k : {0, 1, 3, 5, 6, 8, 9}) {
+    const uint32_t idx = slab.Find(key(k));
+    REQUIRE(idx == k);
+    uint64_t payload;
+    std::memcpy(&payload, slab.Payload(idx), 8);
+    CHECK(payload == k);
+  }
+  CHECK(slab.Find(key(100)) == 4u);
+  CHECK(slab.Find(key(2)) == KeyedSlab::kNone);
 }
 
 TEST_CASE("lineage: u64 keys from PositionMetadata, positional keys from the key") {
