@@ -314,15 +314,7 @@ int RunRedis(int argc, char** argv) {
       ->check(CLI::Range(1u, UINT32_MAX))
       ->capture_default_str();
   AddWorkloadOptions(app, wo);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  if (Status s = FinishWorkloadOptions(wo); !s.ok()) {
-    std::fprintf(stderr, "error: %s\n", s.ToString().c_str());
-    return 2;
-  }
+  if (const int code = ParseWorkloadCommand(app, argc, argv, wo); code >= 0) return code;
   RedisTarget target(ro, wo);
   return RunLoad(wo, target);
 }

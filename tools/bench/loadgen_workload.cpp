@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <cstdio>
 
 #include "common/bytes.h"
 
@@ -62,6 +63,19 @@ void AddWorkloadOptions(CLI::App& app, WorkloadOptions& o) {
   app.add_option("--timeout", o.timeout_s, "seconds a reply or the final barrier may take")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+}
+
+int ParseWorkloadCommand(CLI::App& app, int argc, char** argv, WorkloadOptions& options) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (Status s = FinishWorkloadOptions(options); !s.ok()) {
+    std::fprintf(stderr, "error: %s\n", s.ToString().c_str());
+    return 2;
+  }
+  return -1;
 }
 
 Status FinishWorkloadOptions(WorkloadOptions& o) {

@@ -52,6 +52,10 @@ struct WorkloadOptions {
 void AddWorkloadOptions(CLI::App& app, WorkloadOptions& options);
 // Resolves text options and checks combinations (e.g. register-sync needs protocol 2).
 Status FinishWorkloadOptions(WorkloadOptions& options);
+// Parses argv into `app` (whose options include AddWorkloadOptions') and finishes `options`.
+// Returns the exit code when the command should stop here (--help, a parse error: CLI11's own
+// code; bad workload options: 2, said on stderr), or -1 to go on.
+int ParseWorkloadCommand(CLI::App& app, int argc, char** argv, WorkloadOptions& options);
 
 // The one request kind a client sends at a time (mixed picks one per request).
 enum class RequestKind : uint8_t { kCanOffload, kMatch, kRegisterSync, kRegister };

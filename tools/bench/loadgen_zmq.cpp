@@ -312,15 +312,7 @@ int RunZmqLoad(int argc, char** argv, const std::string& target_name) {
   WorkloadOptions wo;
   AddZmqTargetOptions(app, zo);
   AddWorkloadOptions(app, wo);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  if (Status s = FinishWorkloadOptions(wo); !s.ok()) {
-    std::fprintf(stderr, "error: %s\n", s.ToString().c_str());
-    return 2;
-  }
+  if (const int code = ParseWorkloadCommand(app, argc, argv, wo); code >= 0) return code;
   auto target = MakeZmqTarget(zo, wo);
   if (!target) return 1;
   return RunLoad(wo, *target);
