@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "codec/message.h"
-#include "hub/hub_core.h"
+#include "hub/core/hub_core.h"
 #include "hub/metrics/histogram.h"
 
 namespace blockhub {

@@ -24,7 +24,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "hub/hub_core.h"
+#include "hub/core/hub_core.h"
 #include "hub/metrics/metrics_snapshot.h"
 #include "hub/persistence/data_dir.h"
 #include "hub/persistence/log_format.h"

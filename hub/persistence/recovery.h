@@ -17,7 +17,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "hub/hub_core.h"
+#include "hub/core/hub_core.h"
 #include "hub/persistence/data_dir.h"
 
 namespace blockhub::persistence {

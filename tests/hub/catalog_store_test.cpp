@@ -5,9 +5,9 @@
 #include <cstring>
 #include <string>
 
-#include "hub/block_lineage.h"
-#include "hub/keyed_slab.h"
-#include "hub/memory_catalog_store.h"
+#include "hub/core/block_lineage.h"
+#include "hub/core/keyed_slab.h"
+#include "hub/store/memory_catalog_store.h"
 
 namespace blockhub {
 namespace {

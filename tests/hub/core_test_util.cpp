@@ -3,7 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "hub/catalog_store.h"
+#include "hub/store/memory_catalog_store.h"
 
 namespace blockhub::testing {
 

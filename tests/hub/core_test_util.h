@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "hub/hub_core.h"
+#include "hub/core/hub_core.h"
 
 namespace blockhub::testing {
 

@@ -1,14 +1,14 @@
 // The eviction policies alone (pure classes over u32 handles; ARCHITECTURE.md habit 7).
-#include "hub/eviction_policy.h"
+#include "hub/core/eviction_policy.h"
 
 #include <doctest/doctest.h>
 
 #include <span>
 #include <vector>
 
-#include "hub/lru_policy.h"
-#include "hub/positional_policy.h"
-#include "hub/tail_policy.h"
+#include "hub/core/lru_policy.h"
+#include "hub/core/positional_policy.h"
+#include "hub/core/tail_policy.h"
 
 namespace blockhub {
 namespace {

@@ -1,6 +1,6 @@
 // GroupIndex alone: crafted hashes force full groups, overflow chains, tag collisions and growth;
 // a randomized run checks every lookup against std::unordered_map.
-#include "hub/group_index.h"
+#include "hub/core/group_index.h"
 
 #include <doctest/doctest.h>
 

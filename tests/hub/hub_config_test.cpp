@@ -1,5 +1,5 @@
 // HubConfig validation and eviction-kind names.
-#include "hub/hub_config.h"
+#include "hub/core/hub_config.h"
 
 #include <doctest/doctest.h>
 

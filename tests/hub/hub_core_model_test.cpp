@@ -8,7 +8,7 @@
 #include <set>
 #include <vector>
 
-#include "hub/hub_core.h"
+#include "hub/core/hub_core.h"
 #include "tests/hub/core_test_util.h"
 
 namespace blockhub::testing {

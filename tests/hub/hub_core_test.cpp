@@ -1,5 +1,5 @@
 // HubCore semantics through Handle/Apply (PROTOCOL.md §5), time as explicit TimePoints.
-#include "hub/hub_core.h"
+#include "hub/core/hub_core.h"
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
 // LeaseTable alone: grant/refresh/deny, renew, release, drop on register, expiry by Tick and
 // lazily, stale queue items.
-#include "hub/lease_table.h"
+#include "hub/core/lease_table.h"
 
 #include <doctest/doctest.h>
 

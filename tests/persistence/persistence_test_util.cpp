@@ -1,7 +1,7 @@
 #include "tests/persistence/persistence_test_util.h"
 
 #include "common/bytes.h"
-#include "hub/catalog_store.h"
+#include "hub/store/memory_catalog_store.h"
 
 namespace blockhub::persistence::testing {
 

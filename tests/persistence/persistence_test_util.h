@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "hub/hub_core.h"
+#include "hub/core/hub_core.h"
 #include "hub/persistence/persistence.h"
 
 namespace blockhub::persistence::testing {

@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "hub/catalog_store.h"
-#include "hub/hub_core.h"
+#include "hub/core/hub_core.h"
+#include "hub/store/memory_catalog_store.h"
 #include "tools/bench/bench_command.h"
 
 namespace blockhub::bench {

@@ -21,9 +21,9 @@
 
 #include "common/bytes.h"
 #include "common/clock.h"
-#include "hub/catalog_store.h"
-#include "hub/hub_core.h"
+#include "hub/core/hub_core.h"
 #include "hub/persistence/persistence.h"
+#include "hub/store/memory_catalog_store.h"
 #include "tools/bench/bench_command.h"
 
 namespace blockhub::bench {

@@ -1,0 +1,155 @@
+// blockhubd: wires configuration -> logging -> clock -> store -> core -> server (sockets bound) ->
+// metrics endpoint (/healthz up, /readyz not yet) -> persistence (lock + recovery) -> ready
+// (/readyz 200, ready line) -> serve until SIGINT/SIGTERM -> flush -> stop metrics.
+//
+// Exit codes: 0 after a clean shutdown (or --help), 2 for a bad flag, variable or endpoint, 1 for
+// any other start-up or run-time failure (address in use, data dir unusable or locked by another
+// hub, write-ahead log failure).
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "common/clock.h"
+#include "common/logging.h"
+#include "hub/core/hub_core.h"
+#include "hub/metrics/metrics_http_server.h"
+#include "hub/persistence/persistence.h"
+#include "hub/server/hub_server.h"
+#include "hub/server/server_config.h"
+#include "hub/store/memory_catalog_store.h"
+
+namespace blockhub {
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitBadConfig = 2;
+
+// A fresh random epoch per start: clients compare it to detect a restart. Never 0, so "no epoch
+// seen yet" stays distinguishable on the client side.
+uint64_t RandomEpoch() {
+  std::random_device rd;
+  uint64_t epoch = 0;
+  while (epoch == 0) epoch = (static_cast<uint64_t>(rd()) << 32) | rd();
+  return epoch;
+}
+
+// SIGINT/SIGTERM are blocked in every thread (ZeroMQ's I/O threads inherit the mask, so they must
+// be blocked before the context exists) and read through a signalfd the server polls: a signal
+// becomes an ordinary "stop" event on the loop thread, no handler, no global state.
+int BlockStopSignalsAndOpenFd() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGTERM);
+  if (pthread_sigmask(SIG_BLOCK, &mask, nullptr) != 0) return -1;
+  return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+// Starts the HTTP endpoint (before recovery, so /healthz answers and /readyz says "not ready"
+// meanwhile). The snapshot source asks the loop thread by message.
+Result<std::optional<MetricsHttpServer>> StartMetrics(const ServerConfig& config,
+                                                      HubServer& server) {
+  if (!config.metrics) return std::optional<MetricsHttpServer>();
+  MetricsServerOptions options;
+  options.address = *config.metrics;
+  auto started = MetricsHttpServer::Start(
+      options, [&server] { return server.RequestMetricsSnapshot(std::chrono::milliseconds(500)); });
+  if (!started) return started.error();
+  return std::optional<MetricsHttpServer>(std::move(*started));
+}
+
+Result<std::unique_ptr<persistence::Persistence>> OpenPersistence(const ServerConfig& config,
+                                                                  HubCore& core,
+                                                                  const Clock& clock) {
+  if (config.persistence.data_dir.empty()) return std::unique_ptr<persistence::Persistence>();
+  auto opened = persistence::Persistence::Open(config.persistence, core, clock);
+  if (!opened) return opened.error();
+  return opened;
+}
+
+int StartupFailure(const char* what, const Status& error) {
+  std::cerr << "blockhubd: " << what << error.message() << "\n";
+  return error.code() == StatusCode::kInvalidArgument ? kExitBadConfig : kExitFailure;
+}
+
+int Serve(ServerConfig config, int signal_fd) {
+  config.hub.epoch = RandomEpoch();
+  SteadyClock clock;
+  HubCore core(config.hub, MakeMemoryCatalogStore());
+  ServerOptions options;
+  options.query_addr = config.query_addr;
+  options.register_addr = config.register_addr;
+  options.hwm = config.hwm;
+  options.stop_fd = signal_fd;
+  options.latency_histograms = config.metrics.has_value();
+  auto server = HubServer::Create(std::move(options), core, clock);
+  if (!server) return StartupFailure("", server.error());
+  auto metrics = StartMetrics(config, *server);
+  if (!metrics && !config.metrics_explicit) {
+    // Nobody asked for this address: a second hub on the machine must not fail over the default
+    // metrics port. An address the operator gave is a hard requirement (below).
+    spdlog::warn(
+        "metrics endpoint disabled: the default address {} could not be bound ({}); "
+        "give --metrics-addr HOST:PORT (0 = any free port) or 'off'",
+        config.metrics_addr, metrics.error().message());
+    metrics = std::optional<MetricsHttpServer>();
+  }
+  if (!metrics) return StartupFailure("metrics endpoint: ", metrics.error());
+  spdlog::info("blockhubd {} epoch={:016x} {}", config.hub.hub_version, config.hub.epoch,
+               DescribeServerConfig(config));
+  auto log = OpenPersistence(config, core, clock);
+  if (!log) {
+    if (*metrics) (*metrics)->Stop();
+    return StartupFailure("persistence: ", log.error());
+  }
+  server->AttachPersistence(log->get());
+  std::string ready =
+      "ready query=" + server->query_endpoint() + " register=" + server->register_endpoint();
+  if (*metrics) {
+    (*metrics)->MarkReady();
+    ready += " metrics=" + (*metrics)->url();
+  }
+  std::printf("%s\n", ready.c_str());
+  std::fflush(stdout);
+  Status s = server->Run();          // closes the persistence layer (flush + fsync) on the way out
+  if (*metrics) (*metrics)->Stop();  // before the server it reads from goes away
+  if (!s.ok()) {
+    spdlog::critical("hub loop failed: {}", s.ToString());
+    return kExitFailure;
+  }
+  spdlog::info("blockhubd stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace blockhub
+
+int main(int argc, char** argv) {
+  auto parsed = blockhub::ParseServerConfig(argc, argv, std::cout);
+  if (!parsed) {
+    std::cerr << "blockhubd: " << parsed.error().message() << "\n"
+              << "Run with --help for the options.\n";
+    return blockhub::kExitBadConfig;
+  }
+  if (!parsed->has_value()) return 0;  // --help / --version
+  blockhub::ServerConfig config = std::move(**parsed);
+  if (blockhub::Status s = blockhub::SetupLogging(config.log_level); !s.ok()) {
+    std::cerr << "blockhubd: --log-level: " << s.message() << "\n";
+    return blockhub::kExitBadConfig;
+  }
+  const int signal_fd = blockhub::BlockStopSignalsAndOpenFd();
+  if (signal_fd < 0) {
+    spdlog::critical("cannot set up signal handling");
+    return blockhub::kExitFailure;
+  }
+  const int code = blockhub::Serve(std::move(config), signal_fd);
+  close(signal_fd);
+  return code;
+}

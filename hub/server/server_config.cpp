@@ -1,0 +1,293 @@
+#include "hub/server/server_config.h"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "codec/key_format.h"
+#include "common/env_config.h"
+#include "common/logging.h"
+
+namespace blockhub {
+namespace {
+
+using Apply = std::function<Status(std::string_view)>;
+
+// Options whose value comes from a flag, else its environment variable, else the default. Each
+// value is applied (parsed and stored) by its own function; errors are prefixed with the flag or
+// the variable so the user knows which one to fix. Items are resolved in the order added, so an
+// env-only item added before a flag item with the same target is overridden by it.
+class OptionTable {
+ public:
+  explicit OptionTable(CLI::App& app) : app_(app) {}
+
+  // `flag` may be empty for a variable with no flag of its own.
+  void Add(const std::string& flag, const char* env, const std::string& type,
+           const std::string& description, const std::string& default_text, Apply apply) {
+    auto item = std::make_unique<Item>(Item{flag, env, {}, nullptr, std::move(apply)});
+    if (!flag.empty()) {
+      std::string help = description + " [env " + env + "; default " + default_text + "]";
+      item->option = app_.add_option(flag, item->value, help)->type_name(type);
+    }
+    items_.push_back(std::move(item));
+  }
+
+  Status Resolve() {
+    for (const auto& item : items_) {
+      if (item->option != nullptr && item->option->count() > 0) {
+        if (Status s = item->apply(item->value); !s.ok()) {
+          return InvalidArgumentError(item->flag + ": " + s.message());
+        }
+        continue;
+      }
+      auto env = EnvString(item->env);
+      if (!env->has_value()) continue;
+      if (Status s = item->apply(**env); !s.ok()) {
+        return InvalidArgumentError(std::string("environment variable ") + item->env + ": " +
+                                    s.message());
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  struct Item {
+    std::string flag;
+    const char* env;
+    std::string value;
+    CLI::Option* option;
+    Apply apply;
+  };
+  CLI::App& app_;
+  std::vector<std::unique_ptr<Item>> items_;  // stable addresses: CLI11 writes into `value`
+};
+
+template <typename T>
+Apply Number(T& field, uint64_t min, uint64_t max) {
+  return [&field, min, max](std::string_view text) -> Status {
+    auto v = ParseU64(text, min, max);
+    if (!v) return v.error();
+    field = static_cast<T>(*v);
+    return Status::Ok();
+  };
+}
+
+Apply Endpoint(std::string& field) {
+  return [&field](std::string_view text) -> Status {
+    const size_t sep = text.find("://");
+    if (sep == std::string_view::npos || sep == 0 || sep + 3 == text.size()) {
+      return InvalidArgumentError("'" + std::string(text) +
+                                  "' is not a ZeroMQ endpoint (transport://address)");
+    }
+    field = std::string(text);
+    return Status::Ok();
+  };
+}
+
+void AddNetworkOptions(OptionTable& t, ServerConfig& c) {
+  t.Add("--query-addr", "DYN_REGISTRY_HUB_QUERY_ADDR", "ENDPOINT",
+        "Query socket (ROUTER) bind endpoint; a port of * picks a free one", c.query_addr,
+        Endpoint(c.query_addr));
+  t.Add("--register-addr", "DYN_REGISTRY_HUB_REGISTER_ADDR", "ENDPOINT",
+        "Registration socket (PULL) bind endpoint; a port of * picks a free one", c.register_addr,
+        Endpoint(c.register_addr));
+  t.Add("--hwm", "DYN_REGISTRY_HUB_HWM", "N",
+        "ZeroMQ high-water mark (queued messages) of each socket, each direction; 0 = unlimited",
+        std::to_string(c.hwm), Number(c.hwm, 0, INT32_MAX));
+  t.Add("--metrics-addr", "DYN_REGISTRY_HUB_METRICS_ADDR", "ADDR",
+        "HTTP endpoint for /metrics, /healthz, /readyz: HOST:PORT, [IPV6]:PORT or :PORT (port 0 "
+        "picks a free one, reported in the ready line), or 'off'. An address given here or in "
+        "the variable must bind (else exit 1); when the default is taken (another hub on this "
+        "machine) the hub warns and runs without the endpoint",
+        c.metrics_addr, [&c](std::string_view text) -> Status {
+          auto parsed = ParseMetricsAddr(text);
+          if (!parsed) return parsed.error();
+          c.metrics = *parsed;
+          c.metrics_addr = std::string(text);
+          c.metrics_explicit = true;
+          return Status::Ok();
+        });
+}
+
+// Persistence. PersistenceInputs records what the flag/variables said; Finish decides on/off.
+struct PersistenceInputs {
+  std::optional<bool> enabled;  // DYN_REGISTRY_PERSISTENCE_ENABLED
+};
+
+void AddPersistenceOptions(OptionTable& t, ServerConfig& c, PersistenceInputs& in) {
+  persistence::PersistenceConfig& p = c.persistence;
+  t.Add("", "DYN_REGISTRY_PERSISTENCE_ENABLED", "", "", "", [&in](std::string_view text) {
+    auto v = ParseBool(text);
+    if (!v) return v.error();
+    in.enabled = *v;
+    return Status::Ok();
+  });
+  t.Add("--data-dir", "DYN_REGISTRY_PERSISTENCE_PATH", "DIR",
+        "Persistence data directory (write-ahead log + snapshots; created if missing, locked by "
+        "one hub). Persistence is on when a directory is given or "
+        "DYN_REGISTRY_PERSISTENCE_ENABLED=true (then ./blockhub-data by default); "
+        "DYN_REGISTRY_PERSISTENCE_ENABLED=false turns it off unless this flag is given; an empty "
+        "value means off",
+        "off", [&p](std::string_view text) -> Status {
+          p.data_dir = std::string(text);
+          return Status::Ok();
+        });
+  t.Add("--snapshot-interval", "DYN_REGISTRY_PERSISTENCE_SNAPSHOT_INTERVAL", "N",
+        "Catalog changes between snapshots (and at least half the catalog size)",
+        std::to_string(p.snapshot_interval), Number(p.snapshot_interval, 1, UINT64_MAX));
+  t.Add("--snapshot-retention", "DYN_REGISTRY_PERSISTENCE_SNAPSHOT_RETENTION", "N",
+        "Snapshots kept; older ones and the log before them are deleted",
+        std::to_string(p.snapshot_retention), Number(p.snapshot_retention, 1, 1000));
+  t.Add("--commit-interval-ms", "DYN_REGISTRY_PERSISTENCE_COMMIT_INTERVAL_MS", "MS",
+        "Longest delay before fire-and-forget registrations are fsync'd (RegisterSync replies "
+        "never wait for it)",
+        std::to_string(p.commit_interval.count()), [&p](std::string_view text) -> Status {
+          auto v = ParseU64(text, 0, 10'000);
+          if (!v) return v.error();
+          p.commit_interval = std::chrono::milliseconds(*v);
+          return Status::Ok();
+        });
+}
+
+// The flag wins; otherwise ENABLED decides (true: the PATH variable or ./blockhub-data; false:
+// off); otherwise the PATH variable alone turns persistence on.
+void ResolvePersistence(bool dir_flag_given, const PersistenceInputs& in, ServerConfig& c) {
+  if (dir_flag_given || !in.enabled.has_value()) return;
+  if (!*in.enabled) {
+    c.persistence.data_dir.clear();
+  } else if (c.persistence.data_dir.empty()) {
+    c.persistence.data_dir = kDefaultDataDir;
+  }
+}
+
+void AddCatalogOptions(OptionTable& t, ServerConfig& c) {
+  constexpr uint64_t kMaxCapacity = 0xFFFF'FFFEull;  // the catalog's handles are u32
+  HubConfig& h = c.hub;
+  t.Add("--capacity", "DYN_REGISTRY_HUB_CAPACITY", "N", "Stored entries the catalog holds",
+        std::to_string(h.capacity), Number(h.capacity, 1, kMaxCapacity));
+  t.Add("--max-leases", "DYN_REGISTRY_HUB_MAX_LEASES", "N",
+        "Live leases the hub holds at once (a CanOffload over the bound gets error 6)",
+        "the capacity", Number(h.max_leases, 1, UINT64_MAX));
+  // The Dynamo variable first, so the millisecond variable and the flag override it.
+  t.Add("", "DYN_REGISTRY_HUB_LEASE_TIMEOUT_SECS", "", "", "", [&h](std::string_view text) {
+    auto v = ParseU64(text, 1, UINT32_MAX / 1000);
+    if (!v) return v.error();
+    h.lease_ttl = std::chrono::milliseconds(*v * 1000);
+    return Status::Ok();
+  });
+  t.Add("--lease-timeout-ms", "DYN_REGISTRY_HUB_LEASE_TIMEOUT_MS", "MS",
+        "Lease lifetime in milliseconds (Dynamo's DYN_REGISTRY_HUB_LEASE_TIMEOUT_SECS is honoured "
+        "too; the millisecond setting wins when both are set)",
+        "30000", [&h](std::string_view text) {
+          auto v = ParseU64(text, 1, UINT32_MAX);
+          if (!v) return v.error();
+          h.lease_ttl = std::chrono::milliseconds(*v);
+          return Status::Ok();
+        });
+  t.Add("--key-format", "DYN_REGISTRY_HUB_KEY_FORMAT", "FORMAT",
+        "Key format: bytes|u64|key128|composite|positional", "bytes", [&h](std::string_view text) {
+          auto f = ParseKeyFormat(text);
+          if (!f) return f.error();
+          h.limits.key_format = *f;
+          return Status::Ok();
+        });
+  t.Add("--eviction", "DYN_REGISTRY_HUB_EVICTION", "POLICY",
+        "Eviction when full: none|lru|tail|positional (none rejects new entries)", "lru",
+        [&h](std::string_view text) {
+          auto e = ParseEvictionKind(text);
+          if (!e) return e.error();
+          h.eviction = *e;
+          return Status::Ok();
+        });
+}
+
+void AddLimitOptions(OptionTable& t, ServerConfig& c) {
+  DecodeLimits& l = c.hub.limits;
+  t.Add("--max-batch-keys", "DYN_REGISTRY_HUB_MAX_BATCH_KEYS", "N",
+        "Most keys or entries in one request", std::to_string(l.max_batch_keys),
+        Number(l.max_batch_keys, 1, UINT32_MAX));
+  t.Add("--max-key-bytes", "DYN_REGISTRY_HUB_MAX_KEY_BYTES", "N",
+        "Longest key in bytes (the bytes key format)", std::to_string(l.max_key_bytes),
+        Number(l.max_key_bytes, 1, 65535));
+  t.Add("--max-value-bytes", "DYN_REGISTRY_HUB_MAX_VALUE_BYTES", "N", "Longest value in bytes",
+        std::to_string(l.max_value_bytes), Number(l.max_value_bytes, 0, 65535));
+  t.Add("--max-metadata-bytes", "DYN_REGISTRY_HUB_MAX_METADATA_BYTES", "N",
+        "Longest metadata in bytes", std::to_string(l.max_metadata_bytes),
+        Number(l.max_metadata_bytes, 0, 65535));
+  t.Add("--log-level", "DYN_REGISTRY_LOG_LEVEL", "LEVEL",
+        "Log level (stderr): trace|debug|info|warn|error|critical|off", c.log_level,
+        [&c](std::string_view text) -> Status {
+          auto level = ParseLogLevel(text);
+          if (!level) return level.error();
+          c.log_level = std::string(text);
+          return Status::Ok();
+        });
+}
+
+constexpr const char* kFooter = R"(
+Every option may also be set by its environment variable; a flag wins over its variable. A bad
+value in either is a start-up error naming it (exit code 2).
+Once both sockets are bound and the data dir recovered, blockhubd prints one line to stdout:
+  ready query=<bound endpoint> register=<bound endpoint>[ metrics=http://<host>:<port>]
+and logs to stderr. SIGINT/SIGTERM: stop answering queries (shutting_down), apply the
+registrations already received, flush the log, exit 0. Exit code 1: a start-up failure that is
+not a bad value (address in use, data dir not writable or locked by another hub) or a failed
+write-ahead log while running.)";
+
+}  // namespace
+
+Result<std::optional<ServerConfig>> ParseServerConfig(int argc, const char* const* argv,
+                                                      std::ostream& out) {
+  ServerConfig config;
+  CLI::App app("blockhubd: the blockhub deduplication hub (block catalog + leases over ZeroMQ)",
+               "blockhubd");
+  app.footer(kFooter);
+  app.set_version_flag("--version", config.hub.hub_version);
+  OptionTable table(app);
+  AddNetworkOptions(table, config);
+  AddCatalogOptions(table, config);
+  AddLimitOptions(table, config);
+  PersistenceInputs persistence_inputs;
+  AddPersistenceOptions(table, config, persistence_inputs);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return std::optional<ServerConfig>();
+  } catch (const CLI::CallForVersion&) {
+    out << config.hub.hub_version << "\n";
+    return std::optional<ServerConfig>();
+  } catch (const CLI::ParseError& e) {
+    return InvalidArgumentError(e.what());
+  }
+  if (Status s = table.Resolve(); !s.ok()) return s;
+  ResolvePersistence(app.count("--data-dir") > 0, persistence_inputs, config);
+  if (config.hub.max_leases == 0) config.hub.max_leases = config.hub.capacity;
+  // Cross-setting checks (e.g. --eviction tail needs u64 or positional keys).
+  if (Status s = ValidateHubConfig(config.hub); !s.ok()) {
+    return InvalidArgumentError("inconsistent settings: " + s.message());
+  }
+  return std::optional<ServerConfig>(std::move(config));
+}
+
+std::string DescribeServerConfig(const ServerConfig& c) {
+  const HubConfig& h = c.hub;
+  return fmt::format(
+      "query={} register={} hwm={} capacity={} max_leases={} lease_timeout_ms={} key_format={} "
+      "eviction={} max_batch_keys={} max_key_bytes={} max_value_bytes={} max_metadata_bytes={} "
+      "metrics={} data_dir={} snapshot_interval={} snapshot_retention={} commit_interval_ms={} "
+      "log_level={}",
+      c.query_addr, c.register_addr, c.hwm, h.capacity, h.max_leases, h.lease_ttl.count(),
+      KeyFormatName(h.limits.key_format), EvictionKindName(h.eviction), h.limits.max_batch_keys,
+      h.limits.max_key_bytes, h.limits.max_value_bytes, h.limits.max_metadata_bytes,
+      c.metrics ? FormatHostPort(*c.metrics) : "off",
+      c.persistence.data_dir.empty() ? "off" : c.persistence.data_dir,
+      c.persistence.snapshot_interval, c.persistence.snapshot_retention,
+      c.persistence.commit_interval.count(), c.log_level);
+}
+
+}  // namespace blockhub

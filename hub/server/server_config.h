@@ -1,0 +1,52 @@
+// ServerConfig: blockhubd's whole start-up configuration, from command-line flags (CLI11) layered
+// over DYN_REGISTRY_* environment variables over built-in defaults. A flag wins over its variable;
+// a bad value in either is an error that names the flag or the variable.
+//
+// To add an option (e.g. --data-dir), add a field here and one entry in server_config.cpp's option
+// table. Start-up code only: reads the process environment (not thread-safe against setenv).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "common/status.h"
+#include "hub/core/hub_config.h"
+#include "hub/metrics/metrics_http_server.h"
+#include "hub/persistence/persistence_config.h"
+
+namespace blockhub {
+
+struct ServerConfig {
+  std::string query_addr = "tcp://*:5555";     // ROUTER, queries
+  std::string register_addr = "tcp://*:5556";  // PULL, registrations
+  int hwm = 10'000;                            // ZeroMQ send/receive high-water mark per socket
+  std::string log_level = "info";
+  std::string metrics_addr = std::string(kDefaultMetricsAddr);  // as given (for the log)
+  std::optional<MetricsAddress> metrics = MetricsAddress{"0.0.0.0", 9108};  // nullopt = off
+  // True when the address came from the flag or the variable. Only the default address may be
+  // skipped (with a warning) when it cannot be bound; an explicit one must bind.
+  bool metrics_explicit = false;
+  // data_dir empty = persistence off. On when --data-dir is given (non-empty), or when
+  // DYN_REGISTRY_PERSISTENCE_PATH is set, or when DYN_REGISTRY_PERSISTENCE_ENABLED is true (then
+  // ./blockhub-data unless a path is given). DYN_REGISTRY_PERSISTENCE_ENABLED=false turns it off
+  // even with the PATH variable; only the --data-dir flag overrides it.
+  persistence::PersistenceConfig persistence;
+  HubConfig hub;  // limits, eviction, capacity, leases (epoch set by main)
+};
+
+inline constexpr const char* kDefaultDataDir = "./blockhub-data";
+
+// Parses argv and the environment. Returns:
+//   a config          -> run with it;
+//   nullopt           -> --help or --version was printed to `out`; exit 0;
+//   an error          -> bad flag, bad value or bad variable (the message names it); exit 2.
+Result<std::optional<ServerConfig>> ParseServerConfig(int argc, const char* const* argv,
+                                                      std::ostream& out);
+
+// One line for the start-up log: every effective setting.
+std::string DescribeServerConfig(const ServerConfig& config);
+
+}  // namespace blockhub
