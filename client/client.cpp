@@ -101,8 +101,10 @@ Status CountMismatch(size_t got, size_t want) {
 Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   if (options.client_id == 0) options.client_id = RandomClientId();
   if (Status s = options.Validate(); !s.ok()) return s;
-  auto transport = MakeZmqTransport(
-      {options.query_addr, options.register_addr, RoutingIdFor(options.client_id), options.hwm});
+  auto hubs = options.hubs();
+  if (!hubs) return hubs.error();
+  auto transport =
+      MakeZmqTransport({std::move(*hubs), RoutingIdFor(options.client_id), options.hwm});
   if (!transport) return transport.error();
   return ConnectWith(std::move(options), std::move(*transport));
 }

@@ -1,8 +1,12 @@
 // Client: the worker library's handle on one blockhub hub (PROTOCOL.md), for both protocol
 // versions.
 //
-// One Client = one query connection (DEALER) + one registration connection (PUSH), owned by a
-// private I/O thread: callers never touch a socket. Every call may come from any thread.
+// One Client = per hub of its hub list one query connection (DEALER) + one registration
+// connection (PUSH), owned by a private I/O thread: callers never touch a socket. Every call may
+// come from any thread. With several hubs, requests go to the current live hub and fail over
+// (HubSelector, README "client hub list"): an attempt that gets no reply within its share of
+// request_timeout judges the hub dead and the request is re-sent to another hub (same request,
+// same client id, same routing id); pending registration batches go to the new current hub.
 //   - Synchronous calls (CanOffload, Match, ...) block until the reply or the request deadline.
 //   - *Async calls return a std::future; one thread can keep thousands of requests in flight on the
 //     one connection. Replies are matched to requests by request id, in any order.
@@ -35,6 +39,7 @@
 
 #include "client/block_entry.h"
 #include "client/client_options.h"
+#include "client/hub_selector.h"
 #include "client/transport.h"
 #include "codec/message.h"
 #include "common/status.h"
@@ -59,6 +64,18 @@ struct HelloResult {
 
 using StatsResult = std::vector<std::pair<std::string, uint64_t>>;
 
+// One hub of the client's hub list, as the client sees it.
+struct HubCounters {
+  std::string query_addr;
+  std::string register_addr;
+  HubState state = HubState::kLive;
+  bool current = false;             // requests and registrations go here now
+  uint64_t attempts = 0;            // request attempts and probes sent to it
+  uint64_t replies = 0;             // replies received from it (matched or late)
+  uint64_t attempt_timeouts = 0;    // attempts or probes that passed their deadline
+  uint64_t registrations_sent = 0;  // Register entries handed to its socket
+};
+
 struct ClientCounters {
   uint64_t requests_sent = 0;
   uint64_t replies_matched = 0;
@@ -71,6 +88,11 @@ struct ClientCounters {
   uint64_t registrations_unsent = 0;  // entries Close() could not hand over
   uint64_t epoch_changes = 0;
   uint64_t epoch = 0;  // last epoch seen (v2), 0 before the first v2 reply
+  // Hub list (several hubs only; with one hub these stay 0 and nothing is probed).
+  uint64_t failovers = 0;         // times the current hub changed because it was judged dead
+  uint64_t retries = 0;           // request attempts re-sent to another hub
+  uint64_t probes = 0;            // empty Touch probes sent to check a hub
+  std::vector<HubCounters> hubs;  // one per hub, in list order
 };
 
 class Client {

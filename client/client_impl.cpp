@@ -28,12 +28,36 @@ std::string EncodeRegisterFrame(const ClientOptions& o, const std::vector<BlockE
   return frame;
 }
 
+// A dead hub is probed again after attempt_timeout, doubling up to this many attempt shares.
+constexpr int kMaxBackoffShares = 8;
+
+// The probe: an empty Touch, valid and cheap in both protocol versions.
+std::string EncodeProbe(const ClientOptions& o) {
+  Message msg{o.protocol, o.client_id, 0, Touch{}};
+  std::string out;
+  (void)Encode(msg, out);
+  return out;
+}
+
+size_t HubCountOf(const Transport& t) { return std::max<size_t>(t.hub_count(), 1); }
+
 }  // namespace
 
 Client::Impl::Impl(ClientOptions options, std::unique_ptr<Transport> transport)
     : options_(std::move(options)),
       transport_(std::move(transport)),
-      batcher_(options_.batch_size, options_.batch_timeout) {}
+      selector_(
+          HubCountOf(*transport_),
+          AttemptTimeoutFor(options_.request_timeout, HubCountOf(*transport_)),
+          AttemptTimeoutFor(options_.request_timeout, HubCountOf(*transport_)) * kMaxBackoffShares),
+      multi_hub_(HubCountOf(*transport_) > 1),
+      hub_stats_(HubCountOf(*transport_)),
+      batcher_(options_.batch_size, options_.batch_timeout) {
+  if (auto hubs = options_.hubs(); hubs && hubs->size() == hub_stats_.size()) {
+    hub_endpoints_ = std::move(*hubs);
+  }
+  hub_endpoints_.resize(hub_stats_.size());  // a custom transport may not match the options
+}
 
 Client::Impl::~Impl() { (void)Close(); }
 
@@ -54,6 +78,16 @@ ClientCounters Client::Impl::counters() const {
   c.registrations_unsent = registrations_unsent_.load();
   c.epoch_changes = epoch_changes_.load();
   c.epoch = epoch_seen_.load();
+  c.failovers = failovers_.load();
+  c.retries = retries_.load();
+  c.probes = probes_.load();
+  const size_t current = current_hub_.load();
+  for (size_t i = 0; i < hub_stats_.size(); ++i) {
+    const HubStats& h = hub_stats_[i];
+    c.hubs.push_back({hub_endpoints_[i].query_addr, hub_endpoints_[i].register_addr,
+                      static_cast<HubState>(h.state.load()), i == current, h.attempts.load(),
+                      h.replies.load(), h.attempt_timeouts.load(), h.registrations_sent.load()});
+  }
   return c;
 }
 
@@ -166,17 +200,20 @@ Status Client::Impl::Close() {
 // ---- I/O thread ----
 
 void Client::Impl::Loop() {
-  std::vector<std::string> replies;
+  std::vector<TransportReply> replies;
   while (!stop_.load()) {
     SendCommands();
     TimePoint now = clock_.Now();
-    bool want_writable = PumpRegistrations(now);
     ExpireRequests(now);
+    bool want_writable = PumpRegistrations(now);
+    if (multi_hub_) SendProbes(now);
     replies.clear();
-    if (Status s = transport_->Wait(NextWait(clock_.Now()), want_writable, replies); !s.ok()) {
+    std::optional<size_t> writable;
+    if (want_writable) writable = selector_.current();
+    if (Status s = transport_->Wait(NextWait(clock_.Now()), writable, replies); !s.ok()) {
       spdlog::error("blockhub client: {}", s.ToString());
     }
-    for (auto& r : replies) HandleReply(std::move(r));
+    for (auto& r : replies) HandleReply(r.hub, std::move(r.frame));
   }
   FailEverything(UnavailableError("the client is closed"));
 }
@@ -187,25 +224,107 @@ void Client::Impl::SendCommands() {
     std::lock_guard lock(cmd_mu_);
     batch.swap(commands_);
   }
-  std::string frame;
+  const TimePoint now = clock_.Now();
   for (auto& cmd : batch) {
     while (next_id_ == 0 || in_flight_.contains(next_id_)) ++next_id_;
     const uint32_t id = next_id_++;
-    frame.clear();
-    ByteWriter(frame).U32(id);
-    frame += cmd.message;
-    if (Status s = transport_->SendQuery(frame); !s.ok()) {
-      cmd.done(std::move(s));
-      continue;
-    }
-    requests_sent_.fetch_add(1);
-    const uint64_t seq = next_seq_++;
-    in_flight_.emplace(id, InFlight{std::move(cmd.done), seq});
-    deadlines_.push({cmd.deadline, id, seq});
+    InFlight req;
+    req.done = std::move(cmd.done);
+    req.deadline = cmd.deadline;
+    ByteWriter(req.frame).U32(id);
+    req.frame += cmd.message;
+    auto [it, inserted] = in_flight_.emplace(id, std::move(req));
+    if (SendAttempt(id, it->second, now)) requests_sent_.fetch_add(1);
   }
 }
 
-void Client::Impl::HandleReply(std::string frame) {
+bool Client::Impl::SendAttempt(uint32_t id, InFlight& req, TimePoint now) {
+  const size_t hub = multi_hub_ ? selector_.PickForAttempt(req.tried) : 0;
+  if (Status s = transport_->SendQuery(hub, req.frame); !s.ok()) {
+    Completion done = std::move(req.done);
+    in_flight_.erase(id);
+    if (done) done(std::move(s));
+    return false;
+  }
+  hub_stats_[hub].attempts.fetch_add(1, std::memory_order_relaxed);
+  req.hub = hub;
+  req.tried |= hub < 64 ? uint64_t{1} << hub : 0;
+  req.attempt_start = now;
+  req.seq = next_seq_++;
+  TimePoint attempt_deadline = req.deadline;
+  if (multi_hub_) {
+    attempt_deadline = std::min(attempt_deadline, now + selector_.attempt_timeout());
+  } else {
+    std::string().swap(req.frame);  // one hub: nothing to re-send to
+  }
+  deadlines_.push({attempt_deadline, id, req.seq});
+  return true;
+}
+
+void Client::Impl::HubTimedOut(size_t hub, TimePoint now) {
+  hub_stats_[hub].attempt_timeouts.fetch_add(1, std::memory_order_relaxed);
+  const bool was_live = selector_.state(hub) == HubState::kLive;
+  if (selector_.OnAttemptTimeout(hub, now)) {
+    failovers_.fetch_add(1);
+    spdlog::warn("blockhub client: hub {} ({}) judged dead, now using hub {} ({})", hub,
+                 hub_endpoints_[hub].query_addr, selector_.current(),
+                 hub_endpoints_[selector_.current()].query_addr);
+  }
+  PublishHubStates();
+  if (!was_live) return;
+  // Its other requests would miss their attempt deadlines too: move them now.
+  std::vector<uint32_t> moved;
+  for (auto& [id, req] : in_flight_) {
+    if (req.hub == hub && req.done && !req.frame.empty()) moved.push_back(id);
+  }
+  for (uint32_t id : moved) {
+    auto it = in_flight_.find(id);
+    if (it == in_flight_.end()) continue;
+    retries_.fetch_add(1);
+    SendAttempt(id, it->second, now);
+  }
+}
+
+void Client::Impl::SendProbes(TimePoint now) {
+  static const std::string kNoMessage;
+  for (size_t hub : selector_.TakeDueProbes(now)) {
+    while (next_id_ == 0 || in_flight_.contains(next_id_)) ++next_id_;
+    const uint32_t id = next_id_++;
+    InFlight probe;
+    ByteWriter(probe.frame).U32(id);
+    probe.frame += EncodeProbe(options_);
+    if (!transport_->SendQuery(hub, probe.frame).ok()) {
+      (void)selector_.OnAttemptTimeout(hub, now);  // cannot even queue: try again later
+      continue;
+    }
+    probes_.fetch_add(1);
+    hub_stats_[hub].attempts.fetch_add(1, std::memory_order_relaxed);
+    probe.hub = hub;
+    probe.attempt_start = now;
+    probe.deadline = now + selector_.attempt_timeout();
+    probe.seq = next_seq_++;
+    deadlines_.push({probe.deadline, id, probe.seq});
+    in_flight_.emplace(id, std::move(probe));
+  }
+}
+
+void Client::Impl::PublishHubStates() {
+  for (size_t i = 0; i < hub_stats_.size(); ++i) {
+    hub_stats_[i].state.store(static_cast<uint8_t>(selector_.state(i)));
+  }
+  current_hub_.store(selector_.current());
+}
+
+void Client::Impl::HandleReply(size_t hub, std::string frame) {
+  if (hub >= hub_stats_.size()) hub = 0;
+  hub_stats_[hub].replies.fetch_add(1, std::memory_order_relaxed);
+  if (multi_hub_) {
+    const size_t before = selector_.current();
+    const HubState was = selector_.state(hub);
+    selector_.OnReply(hub, clock_.Now());
+    if (selector_.current() != before) failovers_.fetch_add(1);
+    if (was != HubState::kLive || selector_.current() != before) PublishHubStates();
+  }
   if (frame.size() < kRequestIdBytes) {
     malformed_replies_.fetch_add(1);
     return;
@@ -218,8 +337,11 @@ void Client::Impl::HandleReply(std::string frame) {
   }
   Completion done = std::move(it->second.done);
   in_flight_.erase(it);
+  if (!done) return;  // a probe: its reply only tells that the hub is live
   replies_matched_.fetch_add(1);
-  ObserveEpoch(frame);
+  // Epochs are compared on the current hub's replies only (a late reply from a hub left behind
+  // would flip it back and forth); moving to another hub of the memory store is an epoch change.
+  if (hub == selector_.current()) ObserveEpoch(frame);
   frame.erase(0, kRequestIdBytes);
   done(std::move(frame));
 }
@@ -245,6 +367,27 @@ void Client::Impl::ExpireRequests(TimePoint now) {
     deadlines_.pop();
     auto it = in_flight_.find(item.id);
     if (it == in_flight_.end() || it->second.seq != item.seq) continue;  // already answered
+    InFlight& req = it->second;
+    if (multi_hub_) {
+      const size_t hub = req.hub;
+      // Only an attempt that had its whole share judges the hub (not one cut short by the
+      // request's own deadline).
+      const bool full_share = item.deadline - req.attempt_start >= selector_.attempt_timeout();
+      if (!req.done) {  // a probe
+        in_flight_.erase(it);
+        HubTimedOut(hub, now);
+        continue;
+      }
+      if (full_share) HubTimedOut(hub, now);  // may already have moved this request
+      it = in_flight_.find(item.id);
+      if (it == in_flight_.end()) continue;
+      if (it->second.seq != item.seq) continue;  // re-sent by HubTimedOut
+      if (it->second.deadline > now) {
+        retries_.fetch_add(1);
+        SendAttempt(item.id, it->second, now);
+        continue;
+      }
+    }
     Completion done = std::move(it->second.done);
     in_flight_.erase(it);
     timeouts_.fetch_add(1);
@@ -262,8 +405,9 @@ bool Client::Impl::PumpRegistrations(TimePoint now) {
     outbound_entries_ += batch.size();
   }
   bool progressed = false;
+  const size_t hub = selector_.current();
   while (!outbound_.empty()) {
-    Result<bool> sent = transport_->TrySendRegistration(outbound_.front().frame);
+    Result<bool> sent = transport_->TrySendRegistration(hub, outbound_.front().frame);
     if (!sent) {
       if (register_error_ != sent.error().message()) {
         register_error_ = sent.error().message();
@@ -278,8 +422,10 @@ bool Client::Impl::PumpRegistrations(TimePoint now) {
     sent_total_ += n;
     registrations_sent_.fetch_add(n);
     registration_frames_sent_.fetch_add(1);
+    hub_stats_[hub].registrations_sent.fetch_add(n, std::memory_order_relaxed);
     progressed = true;
   }
+  if (progressed && multi_hub_) selector_.OnRegistrationsSent(hub, now);
   if (progressed) reg_cv_.notify_all();
   return !outbound_.empty();
 }
@@ -287,6 +433,9 @@ bool Client::Impl::PumpRegistrations(TimePoint now) {
 Duration Client::Impl::NextWait(TimePoint now) {
   TimePoint until = now + kIdleWait;
   if (!deadlines_.empty()) until = std::min(until, deadlines_.top().deadline);
+  if (multi_hub_) {
+    if (auto probe = selector_.NextProbeTime()) until = std::min(until, *probe);
+  }
   {
     std::lock_guard lock(reg_mu_);
     if (auto d = batcher_.NextDeadline()) until = std::min(until, *d);
@@ -305,7 +454,9 @@ void Client::Impl::FailEverything(const Status& why) {
     pending.swap(commands_);
   }
   for (auto& cmd : pending) cmd.done(why);
-  for (auto& [id, req] : in_flight_) req.done(why);
+  for (auto& [id, req] : in_flight_) {
+    if (req.done) req.done(why);
+  }
   in_flight_.clear();
   deadlines_ = {};
 }

@@ -22,6 +22,7 @@
 #include "client/batcher.h"
 #include "client/client.h"
 #include "client/client_options.h"
+#include "client/hub_selector.h"
 #include "client/transport.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -56,8 +57,17 @@ class Client::Impl {
     TimePoint deadline;
   };
   struct InFlight {
-    Completion done;
+    Completion done;  // null for a probe
     uint64_t seq = 0;
+    std::string frame;          // request id ‖ message, kept for a re-send (several hubs only)
+    TimePoint deadline{};       // of the request
+    TimePoint attempt_start{};  // of the current attempt
+    size_t hub = 0;             // of the current attempt
+    uint64_t tried = 0;         // bit mask of the hubs tried
+  };
+  struct HubStats {
+    std::atomic<uint64_t> attempts{0}, replies{0}, attempt_timeouts{0}, registrations_sent{0};
+    std::atomic<uint8_t> state{0};
   };
   struct DeadlineItem {
     TimePoint deadline;
@@ -72,7 +82,14 @@ class Client::Impl {
 
   void Loop();
   void SendCommands();
-  void HandleReply(std::string frame);
+  void HandleReply(size_t hub, std::string frame);
+  // Sends (or re-sends) in-flight request `id` to the hub the selector picks; false when the
+  // transport refused it (the request was completed with the error).
+  bool SendAttempt(uint32_t id, InFlight& req, TimePoint now);
+  // Judges `hub` dead and moves its other requests in flight to other hubs.
+  void HubTimedOut(size_t hub, TimePoint now);
+  void SendProbes(TimePoint now);
+  void PublishHubStates();
   void ObserveEpoch(const std::string& frame);
   void ExpireRequests(TimePoint now);
   // Moves due batches into frames and hands frames to the transport; true while frames wait for
@@ -99,6 +116,11 @@ class Client::Impl {
   uint32_t next_id_ = 1;
   uint64_t next_seq_ = 1;
   std::unordered_map<uint32_t, InFlight> in_flight_;
+  HubSelector selector_;
+  bool multi_hub_ = false;  // failover logic only with more than one hub
+  std::vector<HubEndpoint> hub_endpoints_;
+  std::vector<HubStats> hub_stats_;  // sized once; read by counters() from any thread
+  std::atomic<size_t> current_hub_{0};
   std::priority_queue<DeadlineItem, std::vector<DeadlineItem>, std::greater<DeadlineItem>>
       deadlines_;
   uint64_t epoch_ = 0;
@@ -118,7 +140,8 @@ class Client::Impl {
   // Counters.
   std::atomic<uint64_t> requests_sent_{0}, replies_matched_{0}, late_replies_{0},
       malformed_replies_{0}, timeouts_{0}, registrations_queued_{0}, registrations_sent_{0},
-      registration_frames_sent_{0}, registrations_unsent_{0}, epoch_changes_{0}, epoch_seen_{0};
+      registration_frames_sent_{0}, registrations_unsent_{0}, epoch_changes_{0}, epoch_seen_{0},
+      failovers_{0}, retries_{0}, probes_{0};
 };
 
 }  // namespace blockhub

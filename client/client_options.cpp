@@ -31,6 +31,48 @@ Status ApplyMillis(const char* name, uint64_t min, uint64_t max, std::chrono::mi
 
 }  // namespace
 
+Result<std::vector<HubEndpoint>> ParseHubList(std::string_view query_list,
+                                              std::string_view register_list,
+                                              std::string_view query_name,
+                                              std::string_view register_name) {
+  auto split = [](std::string_view list, std::string_view name,
+                  std::vector<std::string>& out) -> Status {
+    size_t start = 0;
+    for (;;) {
+      const size_t comma = list.find(',', start);
+      std::string_view item = list.substr(
+          start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (item.empty()) {
+        return InvalidArgumentError(fmt::format("{}: empty endpoint in '{}'", name, list));
+      }
+      out.emplace_back(item);
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+    if (out.size() > kMaxHubs) {
+      return InvalidArgumentError(
+          fmt::format("{}: {} endpoints, at most {} hubs", name, out.size(), kMaxHubs));
+    }
+    return Status::Ok();
+  };
+  std::vector<std::string> queries, registers;
+  if (Status s = split(query_list, query_name, queries); !s.ok()) return s;
+  if (Status s = split(register_list, register_name, registers); !s.ok()) return s;
+  if (queries.size() != registers.size()) {
+    return InvalidArgumentError(fmt::format(
+        "{} lists {} endpoint(s) but {} lists {}: the i-th query endpoint pairs with the i-th "
+        "register endpoint, so both lists need one entry per hub",
+        query_name, queries.size(), register_name, registers.size()));
+  }
+  std::vector<HubEndpoint> hubs;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    hubs.push_back({std::move(queries[i]), std::move(registers[i])});
+  }
+  return hubs;
+}
+
 Result<uint64_t> ParseClientId(std::string_view text) {
   if (text.empty()) return InvalidArgumentError("client id is empty");
   Result<uint64_t> number = InvalidArgumentError("not a number");
@@ -76,6 +118,7 @@ std::string RoutingIdFor(uint64_t client_id) {
 Status ClientOptions::Validate() const {
   if (query_addr.empty()) return InvalidArgumentError("query address is empty");
   if (register_addr.empty()) return InvalidArgumentError("register address is empty");
+  if (auto h = hubs(); !h) return h.error();
   if (batch_size == 0) return InvalidArgumentError("batch size must be at least 1");
   if (batch_timeout.count() <= 0) return InvalidArgumentError("batch timeout must be positive");
   if (request_timeout.count() <= 0) return InvalidArgumentError("request timeout must be positive");
@@ -96,6 +139,11 @@ Result<ClientOptions> ClientOptions::FromEnv() {
         {"DYN_REGISTRY_CLIENT_REGISTER_ADDR", &o.register_addr},
         {"DYN_REGISTRY_CLIENT_NAMESPACE", &o.ns}}) {
     if (Status s = ApplyString(name, *field); !s.ok()) return s;
+  }
+  if (auto h = ParseHubList(o.query_addr, o.register_addr, "DYN_REGISTRY_CLIENT_QUERY_ADDR",
+                            "DYN_REGISTRY_CLIENT_REGISTER_ADDR");
+      !h) {
+    return h.error();
   }
   auto batch = EnvU64("DYN_REGISTRY_CLIENT_BATCH_SIZE", 1, 1u << 20);
   if (!batch) return batch.error();
@@ -127,6 +175,20 @@ Result<ClientOptions> ClientOptions::FromEnv() {
   if (o.max_pending_registrations < o.batch_size) o.max_pending_registrations = o.batch_size;
   if (Status s = o.Validate(); !s.ok()) return s;
   return o;
+}
+
+ClientOptionsBuilder& ClientOptionsBuilder::hubs(const std::vector<HubEndpoint>& v) {
+  o_.query_addr.clear();
+  o_.register_addr.clear();
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) {
+      o_.query_addr += ',';
+      o_.register_addr += ',';
+    }
+    o_.query_addr += v[i].query_addr;
+    o_.register_addr += v[i].register_addr;
+  }
+  return *this;
 }
 
 Result<ClientOptions> ClientOptionsBuilder::Build() const {

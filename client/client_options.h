@@ -4,6 +4,8 @@
 //   variable                                default                 meaning
 //   DYN_REGISTRY_CLIENT_QUERY_ADDR          tcp://localhost:5555    hub ROUTER (queries)
 //   DYN_REGISTRY_CLIENT_REGISTER_ADDR       tcp://localhost:5556    hub PULL (registrations)
+//     (both accept a comma-separated list of hubs: the i-th query endpoint pairs with the i-th
+//      register endpoint; see HubSelector for the failover rule)
 //   DYN_REGISTRY_CLIENT_NAMESPACE           default                 sent as the Hello client name
 //   DYN_REGISTRY_CLIENT_BATCH_SIZE          100                     Register entries per frame
 //   DYN_REGISTRY_CLIENT_BATCH_TIMEOUT_MS    10                      max age of an unsent entry
@@ -21,6 +23,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "codec/message.h"
 #include "common/status.h"
@@ -31,7 +34,24 @@ namespace blockhub {
 // seen before (the hub restarted). Must be quick and must not call back into the Client.
 using EpochChangeCallback = std::function<void(uint64_t old_epoch, uint64_t new_epoch)>;
 
+// One hub of a client's hub list: its query (ROUTER) and registration (PULL) endpoints.
+struct HubEndpoint {
+  std::string query_addr;
+  std::string register_addr;
+};
+
+// Splits comma-separated endpoint lists (spaces around entries ignored) and pairs them: the i-th
+// query endpoint with the i-th register endpoint. An empty entry, more than kMaxHubs hubs, or
+// lists of different lengths are InvalidArgument errors naming `query_name` / `register_name`
+// (the variable or flag the lists came from).
+inline constexpr size_t kMaxHubs = 32;
+Result<std::vector<HubEndpoint>> ParseHubList(std::string_view query_list,
+                                              std::string_view register_list,
+                                              std::string_view query_name = "query address",
+                                              std::string_view register_name = "register address");
+
 struct ClientOptions {
+  // One endpoint each, or comma-separated lists of the same length (a hub list; ParseHubList).
   std::string query_addr = "tcp://localhost:5555";
   std::string register_addr = "tcp://localhost:5556";
   std::string ns = "default";  // DYN_REGISTRY_CLIENT_NAMESPACE
@@ -55,6 +75,8 @@ struct ClientOptions {
   static Result<ClientOptions> FromEnv();
 
   Status Validate() const;
+  // query_addr / register_addr as a list of hubs (one element for a single hub).
+  Result<std::vector<HubEndpoint>> hubs() const { return ParseHubList(query_addr, register_addr); }
 };
 
 // DYN_REGISTRY_CLIENT_ID text -> client id: a u64 in decimal or 0x-hex is taken as is (non-zero);
@@ -80,6 +102,8 @@ class ClientOptionsBuilder {
     o_.register_addr = std::move(v);
     return *this;
   }
+  // A hub list (sets query_addr and register_addr to the comma-joined endpoints).
+  ClientOptionsBuilder& hubs(const std::vector<HubEndpoint>& v);
   ClientOptionsBuilder& ns(std::string v) {
     o_.ns = std::move(v);
     return *this;

@@ -1,6 +1,8 @@
-// Transport: the client's two channels to the hub (PROTOCOL.md §1) behind an interface, so the
-// Client's request bookkeeping does not depend on ZeroMQ. MakeZmqTransport builds the real one
-// (DEALER for queries, PUSH for registrations, an eventfd for wake-ups).
+// Transport: the client's two channels to each hub of its hub list (PROTOCOL.md §1) behind an
+// interface, so the Client's request bookkeeping does not depend on ZeroMQ. Hubs are numbered
+// 0..hub_count()-1 in list order. MakeZmqTransport builds the real one (per hub a DEALER for
+// queries and a PUSH for registrations, all DEALERs with the same routing id; an eventfd for
+// wake-ups).
 //
 // Ownership and threads: a Transport is created on any thread and then used by exactly one thread
 // (the Client's I/O thread), except Wake(), which any thread may call at any time. Errors from the
@@ -8,38 +10,48 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "client/client_options.h"
 #include "common/clock.h"
 #include "common/status.h"
 
 namespace blockhub {
 
+// One reply frame and the hub it came from.
+struct TransportReply {
+  size_t hub = 0;
+  std::string frame;
+};
+
 class Transport {
  public:
   virtual ~Transport() = default;
 
-  // Queues one query frame (request id ‖ message). Unavailable when the send queue is full.
-  virtual Status SendQuery(std::string_view frame) = 0;
-  // Queues one registration frame without blocking: true when queued, false when the queue is at
-  // its high-water mark (nothing was queued; retry once Wait reports it writable).
-  virtual Result<bool> TrySendRegistration(std::string_view frame) = 0;
-  // Waits at most `timeout` for a reply, a Wake(), or (when `want_register_writable`) room on the
-  // registration channel. Appends every reply frame now available to `replies`.
-  virtual Status Wait(Duration timeout, bool want_register_writable,
-                      std::vector<std::string>& replies) = 0;
+  // How many hubs this transport talks to (at least 1).
+  virtual size_t hub_count() const = 0;
+  // Queues one query frame (request id ‖ message) to `hub`. Unavailable when its send queue is
+  // full.
+  virtual Status SendQuery(size_t hub, std::string_view frame) = 0;
+  // Queues one registration frame to `hub` without blocking: true when queued, false when the
+  // queue is at its high-water mark (nothing was queued; retry once Wait reports it writable).
+  virtual Result<bool> TrySendRegistration(size_t hub, std::string_view frame) = 0;
+  // Waits at most `timeout` for a reply from any hub, a Wake(), or (when `register_writable` names
+  // a hub) room on that hub's registration channel. Appends every reply now available.
+  virtual Status Wait(Duration timeout, std::optional<size_t> register_writable,
+                      std::vector<TransportReply>& replies) = 0;
   // Interrupts a Wait from any thread.
   virtual void Wake() = 0;
-  // Closes both channels; queued registrations get up to `linger` to leave.
+  // Closes every channel; queued registrations get up to `linger` to leave.
   virtual void Close(Duration linger) = 0;
 };
 
 struct ZmqTransportConfig {
-  std::string query_addr;
-  std::string register_addr;
-  std::string routing_id;  // DEALER routing id (stable per client id)
+  std::vector<HubEndpoint> hubs;  // at least one
+  std::string routing_id;         // DEALER routing id (stable per client id, the same on every hub)
   int hwm = 10000;
 };
 

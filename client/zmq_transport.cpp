@@ -1,4 +1,4 @@
-// The ZeroMQ Transport: DEALER (queries) + PUSH (registrations) + an eventfd for Wake().
+// The ZeroMQ Transport: per hub a DEALER (queries) + a PUSH (registrations); an eventfd for Wake().
 // zmq::error_t is caught here and turned into Status.
 #include <fmt/format.h>
 #include <sys/eventfd.h>
@@ -14,33 +14,44 @@ namespace {
 
 class ZmqTransport final : public Transport {
  public:
-  ZmqTransport() : dealer_(ctx_, zmq::socket_type::dealer), push_(ctx_, zmq::socket_type::push) {}
+  ZmqTransport() = default;
   ~ZmqTransport() override {
     Close(Duration(0));
     if (wake_fd_ >= 0) ::close(wake_fd_);
   }
 
   Status Open(const ZmqTransportConfig& c) {
+    if (c.hubs.empty()) return InvalidArgumentError("no hub endpoints");
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd_ < 0) return IoError("eventfd failed");
     try {
-      dealer_.set(zmq::sockopt::routing_id, c.routing_id);
-      dealer_.set(zmq::sockopt::sndhwm, c.hwm);
-      dealer_.set(zmq::sockopt::rcvhwm, c.hwm);
-      dealer_.set(zmq::sockopt::linger, 0);
-      push_.set(zmq::sockopt::sndhwm, c.hwm);
-      push_.set(zmq::sockopt::linger, 0);
-      dealer_.connect(c.query_addr);
-      push_.connect(c.register_addr);
+      for (const HubEndpoint& hub : c.hubs) {
+        zmq::socket_t dealer(ctx_, zmq::socket_type::dealer);
+        zmq::socket_t push(ctx_, zmq::socket_type::push);
+        dealer.set(zmq::sockopt::routing_id, c.routing_id);
+        dealer.set(zmq::sockopt::sndhwm, c.hwm);
+        dealer.set(zmq::sockopt::rcvhwm, c.hwm);
+        dealer.set(zmq::sockopt::linger, 0);
+        push.set(zmq::sockopt::sndhwm, c.hwm);
+        push.set(zmq::sockopt::linger, 0);
+        dealer.connect(hub.query_addr);
+        push.connect(hub.register_addr);
+        dealers_.push_back(std::move(dealer));
+        pushes_.push_back(std::move(push));
+      }
     } catch (const zmq::error_t& e) {
       return InvalidArgumentError(fmt::format("cannot connect to the hub: {}", e.what()));
     }
+    items_.resize(dealers_.size() + 2);
     return Status::Ok();
   }
 
-  Status SendQuery(std::string_view frame) override {
+  size_t hub_count() const override { return dealers_.size(); }
+
+  Status SendQuery(size_t hub, std::string_view frame) override {
     try {
-      auto sent = dealer_.send(zmq::buffer(frame.data(), frame.size()), zmq::send_flags::dontwait);
+      auto sent =
+          dealers_[hub].send(zmq::buffer(frame.data(), frame.size()), zmq::send_flags::dontwait);
       if (!sent) return UnavailableError("query send queue is full (hwm)");
       return Status::Ok();
     } catch (const zmq::error_t& e) {
@@ -48,35 +59,39 @@ class ZmqTransport final : public Transport {
     }
   }
 
-  Result<bool> TrySendRegistration(std::string_view frame) override {
+  Result<bool> TrySendRegistration(size_t hub, std::string_view frame) override {
     try {
-      auto sent = push_.send(zmq::buffer(frame.data(), frame.size()), zmq::send_flags::dontwait);
+      auto sent =
+          pushes_[hub].send(zmq::buffer(frame.data(), frame.size()), zmq::send_flags::dontwait);
       return sent.has_value();
     } catch (const zmq::error_t& e) {
       return UnavailableError(fmt::format("registration send failed: {}", e.what()));
     }
   }
 
-  Status Wait(Duration timeout, bool want_register_writable,
-              std::vector<std::string>& replies) override {
-    zmq::pollitem_t items[3] = {
-        {dealer_.handle(), 0, ZMQ_POLLIN, 0},
-        {nullptr, wake_fd_, ZMQ_POLLIN, 0},
-        {push_.handle(), 0, static_cast<short>(want_register_writable ? ZMQ_POLLOUT : 0), 0},
-    };
+  Status Wait(Duration timeout, std::optional<size_t> register_writable,
+              std::vector<TransportReply>& replies) override {
+    const size_t n = dealers_.size();
+    for (size_t i = 0; i < n; ++i) items_[i] = {dealers_[i].handle(), 0, ZMQ_POLLIN, 0};
+    items_[n] = {nullptr, wake_fd_, ZMQ_POLLIN, 0};
+    size_t count = n + 1;
+    if (register_writable)
+      items_[count++] = {pushes_[*register_writable].handle(), 0, ZMQ_POLLOUT, 0};
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
     if (ms.count() < 0) ms = std::chrono::milliseconds(0);
     if (ms < timeout) ms += std::chrono::milliseconds(1);  // round up: never spin before a deadline
     try {
-      zmq::poll(items, want_register_writable ? 3 : 2, ms);
-      if (items[1].revents & ZMQ_POLLIN) {
+      zmq::poll(items_.data(), count, ms);
+      if (items_[n].revents & ZMQ_POLLIN) {
         uint64_t counter = 0;
-        [[maybe_unused]] auto n = ::read(wake_fd_, &counter, sizeof(counter));
+        [[maybe_unused]] auto got = ::read(wake_fd_, &counter, sizeof(counter));
       }
-      // Drain every reply already here, not just the one that woke us.
-      zmq::message_t msg;
-      while (dealer_.recv(msg, zmq::recv_flags::dontwait)) {
-        replies.emplace_back(static_cast<const char*>(msg.data()), msg.size());
+      // Drain every reply already here, not just the ones that woke us.
+      for (size_t i = 0; i < n; ++i) {
+        zmq::message_t msg;
+        while (dealers_[i].recv(msg, zmq::recv_flags::dontwait)) {
+          replies.push_back({i, std::string(static_cast<const char*>(msg.data()), msg.size())});
+        }
       }
     } catch (const zmq::error_t& e) {
       return UnavailableError(fmt::format("transport wait failed: {}", e.what()));
@@ -94,9 +109,11 @@ class ZmqTransport final : public Transport {
     closed_ = true;
     try {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(linger);
-      push_.set(zmq::sockopt::linger, static_cast<int>(std::max<int64_t>(ms.count(), 0)));
-      dealer_.close();
-      push_.close();
+      for (auto& push : pushes_) {
+        push.set(zmq::sockopt::linger, static_cast<int>(std::max<int64_t>(ms.count(), 0)));
+      }
+      for (auto& dealer : dealers_) dealer.close();
+      for (auto& push : pushes_) push.close();
       ctx_.close();  // blocks at most `linger` for queued registrations
     } catch (const zmq::error_t&) {
       // Closing cannot fail in a way the caller could act on.
@@ -105,8 +122,9 @@ class ZmqTransport final : public Transport {
 
  private:
   zmq::context_t ctx_{1};
-  zmq::socket_t dealer_;
-  zmq::socket_t push_;
+  std::vector<zmq::socket_t> dealers_;
+  std::vector<zmq::socket_t> pushes_;
+  std::vector<zmq::pollitem_t> items_;
   int wake_fd_ = -1;
   bool closed_ = false;
 };

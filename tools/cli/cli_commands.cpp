@@ -98,6 +98,40 @@ int PrintStatuses(const CommonSettings& s, const std::vector<std::string>& keys,
   return kExitOk;
 }
 
+std::string_view HubStateName(HubState st) { return st == HubState::kLive ? "live" : "dead"; }
+
+json::object ClientCountersJson(const ClientCounters& c) {
+  json::array hubs;
+  for (const HubCounters& h : c.hubs) {
+    hubs.push_back(json::object{{"query_addr", h.query_addr},
+                                {"register_addr", h.register_addr},
+                                {"state", HubStateName(h.state)},
+                                {"current", h.current},
+                                {"attempts", h.attempts},
+                                {"replies", h.replies},
+                                {"attempt_timeouts", h.attempt_timeouts},
+                                {"registrations_sent", h.registrations_sent}});
+  }
+  return {{"failovers", c.failovers}, {"retries", c.retries}, {"probes", c.probes}, {"hubs", hubs}};
+}
+
+void PrintClientCounters(const ClientCounters& c) {
+  auto line = [](const std::string& name, uint64_t v) {
+    std::printf("%-40s %llu\n", name.c_str(), static_cast<unsigned long long>(v));
+  };
+  line("client.failovers", c.failovers);
+  line("client.retries", c.retries);
+  line("client.probes", c.probes);
+  for (size_t i = 0; i < c.hubs.size(); ++i) {
+    const HubCounters& h = c.hubs[i];
+    std::printf("client.hub%zu %s %s%s attempts %llu replies %llu attempt_timeouts %llu\n", i,
+                h.query_addr.c_str(), std::string(HubStateName(h.state)).c_str(),
+                h.current ? " (current)" : "", static_cast<unsigned long long>(h.attempts),
+                static_cast<unsigned long long>(h.replies),
+                static_cast<unsigned long long>(h.attempt_timeouts));
+  }
+}
+
 Result<std::unique_ptr<Client>> Open(const CommonSettings& s) { return Client::Connect(s.client); }
 
 // Closes the client; a failure to close (unsent registrations) turns success into exit 1.
@@ -205,14 +239,20 @@ int RunStats(const CommonSettings& s) {
   if (!client) return ReportError(s, client.error(), ExitCodeFor(client.error()));
   auto r = (*client)->Stats();
   if (!r) return Finish(s, **client, ReportError(s, r.error(), ExitCodeFor(r.error())));
+  // The hub's counters, then (with a hub list) how this client saw its hubs.
+  const ClientCounters cc = (*client)->counters();
+  const bool hub_list = cc.hubs.size() > 1;
   if (s.json) {
     json::object counters;
     for (const auto& [name, value] : *r) counters[name] = value;
-    PrintJson(json::object{{"counters", counters}});
+    json::object doc{{"counters", counters}};
+    if (hub_list) doc["client"] = ClientCountersJson(cc);
+    PrintJson(doc);
   } else {
     for (const auto& [name, value] : *r) {
       std::printf("%-40s %llu\n", name.c_str(), static_cast<unsigned long long>(value));
     }
+    if (hub_list) PrintClientCounters(cc);
   }
   return Finish(s, **client, kExitOk);
 }

@@ -34,10 +34,12 @@ struct Args {
 
 void AddCommonOptions(CLI::App& app, CommonSettings& s, Args& a) {
   app.add_option("--query-addr", s.client.query_addr,
-                 "Hub query endpoint (ROUTER) [env DYN_REGISTRY_CLIENT_QUERY_ADDR]")
+                 "Hub query endpoint (ROUTER), or a comma-separated hub list "
+                 "[env DYN_REGISTRY_CLIENT_QUERY_ADDR]")
       ->capture_default_str();
   app.add_option("--register-addr", s.client.register_addr,
-                 "Hub registration endpoint (PULL) [env DYN_REGISTRY_CLIENT_REGISTER_ADDR]")
+                 "Hub registration endpoint (PULL), or a comma-separated list pairing with "
+                 "--query-addr's [env DYN_REGISTRY_CLIENT_REGISTER_ADDR]")
       ->capture_default_str();
   app.add_option("--timeout-ms", a.timeout_ms,
                  "Request deadline in ms [env DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS]")
@@ -66,7 +68,17 @@ CLI::App* AddKeysCommand(CLI::App& app, const char* name, const char* help, Args
 }
 
 // Applies the flags that need conversion onto the settings; a failure is a usage error.
-Status Finish(CommonSettings& s, const Args& a) {
+Status Finish(CommonSettings& s, const Args& a, const CLI::App& app) {
+  // Name where each list came from: the flag when given, else the variable.
+  const char* query_name =
+      app.count("--query-addr") > 0 ? "--query-addr" : "DYN_REGISTRY_CLIENT_QUERY_ADDR";
+  const char* register_name =
+      app.count("--register-addr") > 0 ? "--register-addr" : "DYN_REGISTRY_CLIENT_REGISTER_ADDR";
+  if (auto hubs =
+          ParseHubList(s.client.query_addr, s.client.register_addr, query_name, register_name);
+      !hubs) {
+    return hubs.error();
+  }
   s.client.request_timeout = std::chrono::milliseconds(a.timeout_ms);
   s.client.protocol = a.protocol == 1 ? ProtocolVersion::kV1 : ProtocolVersion::kV2;
   if (!a.client_id.empty()) {
@@ -149,7 +161,7 @@ int Main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
-  if (Status st = Finish(s, a); !st.ok()) return ReportError(s, st, kExitUsage);
+  if (Status st = Finish(s, a, app); !st.ok()) return ReportError(s, st, kExitUsage);
   (void)SetupLogging("warn");
 
   if (*can_offload) return RunKeyCommand(s, KeyCommand::kCanOffload, a.keys, false);
