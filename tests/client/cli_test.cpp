@@ -164,5 +164,38 @@ TEST_CASE("cli: the README client example runs against a real hub") {
   CHECK(r->out.find("block-03 -> s3://bucket/block-03") != std::string::npos);
 }
 
+TEST_CASE("cli: hub lists — a count mismatch is a usage error naming the flag or variable") {
+  auto flags = Cli({"--query-addr", "tcp://127.0.0.1:1,tcp://127.0.0.1:2", "--register-addr",
+                    "tcp://127.0.0.1:3", "stats"});
+  CHECK(flags.exit_code == 2);
+  CHECK(flags.err.find("--query-addr lists 2") != std::string::npos);
+  CHECK(flags.err.find("--register-addr lists 1") != std::string::npos);
+  auto env = Cli({"stats"}, {{"DYN_REGISTRY_CLIENT_QUERY_ADDR", "tcp://127.0.0.1:1"},
+                             {"DYN_REGISTRY_CLIENT_REGISTER_ADDR", "tcp://127.0.0.1:3,"}});
+  CHECK(env.exit_code == 2);
+  CHECK(env.err.find("DYN_REGISTRY_CLIENT_REGISTER_ADDR") != std::string::npos);
+}
+
+TEST_CASE("cli: stats with a hub list shows how the client saw each hub") {
+  auto a = HubProcess::Start();
+  REQUIRE_MESSAGE(a.has_value(), a.error().ToString());
+  auto b = HubProcess::Start();
+  REQUIRE_MESSAGE(b.has_value(), b.error().ToString());
+  auto r = Cli({"--query-addr", a->query_endpoint() + "," + b->query_endpoint(), "--register-addr",
+                a->register_endpoint() + "," + b->register_endpoint(), "--json", "stats"});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto o = Json(r);
+  auto client = o.at("client").as_object();
+  CHECK(client.at("failovers").as_int64() == 0);
+  auto hubs = client.at("hubs").as_array();
+  REQUIRE(hubs.size() == 2);
+  CHECK(hubs[0].as_object().at("query_addr").as_string() == a->query_endpoint());
+  CHECK(hubs[0].as_object().at("current").as_bool());
+  CHECK(hubs[0].as_object().at("replies").as_int64() == 1);  // the Stats reply
+  CHECK(hubs[1].as_object().at("state").as_string() == "live");
+  CHECK(hubs[1].as_object().at("attempts").as_int64() == 0);
+}
+
 }  // namespace
 }  // namespace blockhub

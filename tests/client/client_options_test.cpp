@@ -120,5 +120,68 @@ TEST_CASE("client options: the builder validates") {
   CHECK_FALSE(ClientOptionsBuilder().query_addr("").Build().has_value());
 }
 
+TEST_CASE("client options: hub lists pair the i-th query endpoint with the i-th register one") {
+  auto one = ParseHubList("tcp://a:1", "tcp://a:2");
+  REQUIRE(one.has_value());
+  REQUIRE(one->size() == 1);
+  CHECK((*one)[0].query_addr == "tcp://a:1");
+  CHECK((*one)[0].register_addr == "tcp://a:2");
+  auto two = ParseHubList("tcp://a:1, tcp://b:1", "tcp://a:2,tcp://b:2");
+  REQUIRE(two.has_value());
+  REQUIRE(two->size() == 2);
+  CHECK((*two)[1].query_addr == "tcp://b:1");  // spaces around entries are ignored
+  CHECK((*two)[1].register_addr == "tcp://b:2");
+  auto mismatch = ParseHubList("tcp://a:1,tcp://b:1", "tcp://a:2", "QNAME", "RNAME");
+  REQUIRE_FALSE(mismatch.has_value());
+  CHECK(mismatch.error().code() == StatusCode::kInvalidArgument);
+  CHECK(mismatch.error().message().find("QNAME lists 2") != std::string::npos);
+  CHECK(mismatch.error().message().find("RNAME lists 1") != std::string::npos);
+  auto empty = ParseHubList("tcp://a:1,,tcp://b:1", "x,y,z", "QNAME", "RNAME");
+  REQUIRE_FALSE(empty.has_value());
+  CHECK(empty.error().message().find("QNAME") != std::string::npos);
+  CHECK_FALSE(ParseHubList("tcp://a:1,", "tcp://a:2,").has_value());
+  std::string many, many_r;
+  for (size_t i = 0; i <= kMaxHubs; ++i) {
+    many += (i ? ",tcp://h:" : "tcp://h:") + std::to_string(i);
+    many_r += (i ? ",tcp://r:" : "tcp://r:") + std::to_string(i);
+  }
+  CHECK_FALSE(ParseHubList(many, many_r).has_value());
+}
+
+TEST_CASE("client options: hub lists from the environment, a count mismatch names the variable") {
+  CleanEnv env;
+  setenv("DYN_REGISTRY_CLIENT_QUERY_ADDR", "tcp://h1:5555,tcp://h2:5555", 1);
+  setenv("DYN_REGISTRY_CLIENT_REGISTER_ADDR", "tcp://h1:5556,tcp://h2:5556", 1);
+  auto o = ClientOptions::FromEnv();
+  REQUIRE(o.has_value());
+  auto hubs = o->hubs();
+  REQUIRE(hubs.has_value());
+  REQUIRE(hubs->size() == 2);
+  CHECK((*hubs)[1].query_addr == "tcp://h2:5555");
+  CHECK((*hubs)[1].register_addr == "tcp://h2:5556");
+  // One register endpoint for two query endpoints (the default register address counts too).
+  CleanEnv::Clear();
+  setenv("DYN_REGISTRY_CLIENT_QUERY_ADDR", "tcp://h1:5555,tcp://h2:5555", 1);
+  auto bad = ClientOptions::FromEnv();
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().code() == StatusCode::kInvalidArgument);
+  CHECK(bad.error().message().find("DYN_REGISTRY_CLIENT_QUERY_ADDR") != std::string::npos);
+  CHECK(bad.error().message().find("DYN_REGISTRY_CLIENT_REGISTER_ADDR") != std::string::npos);
+}
+
+TEST_CASE("client options: the builder takes a hub list, and checks lists set by hand") {
+  auto o =
+      ClientOptionsBuilder().hubs({{"tcp://a:1", "tcp://a:2"}, {"tcp://b:1", "tcp://b:2"}}).Build();
+  REQUIRE(o.has_value());
+  CHECK(o->query_addr == "tcp://a:1,tcp://b:1");
+  CHECK(o->register_addr == "tcp://a:2,tcp://b:2");
+  REQUIRE(o->hubs().has_value());
+  CHECK(o->hubs()->size() == 2);
+  auto bad = ClientOptionsBuilder().query_addr("tcp://a:1,tcp://b:1").Build();
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().code() == StatusCode::kInvalidArgument);
+  CHECK_FALSE(ClientOptionsBuilder().hubs({}).Build().has_value());
+}
+
 }  // namespace
 }  // namespace blockhub
