@@ -231,8 +231,11 @@ void Client::Impl::SendCommands() {
     InFlight req;
     req.done = std::move(cmd.done);
     req.deadline = cmd.deadline;
-    ByteWriter(req.frame).U32(id);
-    req.frame += cmd.message;
+    // With several hubs the frame is kept for a re-send; with one, a reused buffer is enough.
+    std::string& frame = multi_hub_ ? req.frame : scratch_;
+    frame.clear();
+    ByteWriter(frame).U32(id);
+    frame += cmd.message;
     auto [it, inserted] = in_flight_.emplace(id, std::move(req));
     if (SendAttempt(id, it->second, now)) requests_sent_.fetch_add(1);
   }
@@ -240,7 +243,7 @@ void Client::Impl::SendCommands() {
 
 bool Client::Impl::SendAttempt(uint32_t id, InFlight& req, TimePoint now) {
   const size_t hub = multi_hub_ ? selector_.PickForAttempt(req.tried) : 0;
-  if (Status s = transport_->SendQuery(hub, req.frame); !s.ok()) {
+  if (Status s = transport_->SendQuery(hub, multi_hub_ ? req.frame : scratch_); !s.ok()) {
     Completion done = std::move(req.done);
     in_flight_.erase(id);
     if (done) done(std::move(s));
@@ -252,11 +255,7 @@ bool Client::Impl::SendAttempt(uint32_t id, InFlight& req, TimePoint now) {
   req.attempt_start = now;
   req.seq = next_seq_++;
   TimePoint attempt_deadline = req.deadline;
-  if (multi_hub_) {
-    attempt_deadline = std::min(attempt_deadline, now + selector_.attempt_timeout());
-  } else {
-    std::string().swap(req.frame);  // one hub: nothing to re-send to
-  }
+  if (multi_hub_) attempt_deadline = std::min(attempt_deadline, now + selector_.attempt_timeout());
   deadlines_.push({attempt_deadline, id, req.seq});
   return true;
 }

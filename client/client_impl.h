@@ -121,6 +121,7 @@ class Client::Impl {
   std::vector<HubEndpoint> hub_endpoints_;
   std::vector<HubStats> hub_stats_;  // sized once; read by counters() from any thread
   std::atomic<size_t> current_hub_{0};
+  std::string scratch_;  // one hub: the frame being sent
   std::priority_queue<DeadlineItem, std::vector<DeadlineItem>, std::greater<DeadlineItem>>
       deadlines_;
   uint64_t epoch_ = 0;
