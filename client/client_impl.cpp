@@ -242,8 +242,17 @@ void Client::Impl::SendCommands() {
 }
 
 bool Client::Impl::SendAttempt(uint32_t id, InFlight& req, TimePoint now) {
-  const size_t hub = multi_hub_ ? selector_.PickForAttempt(req.tried) : 0;
-  if (Status s = transport_->SendQuery(hub, multi_hub_ ? req.frame : scratch_); !s.ok()) {
+  size_t hub = multi_hub_ ? selector_.PickForAttempt(req.tried) : 0;
+  Status s = transport_->SendQuery(hub, multi_hub_ ? req.frame : scratch_);
+  // A full send queue on one hub (a dead hub's queue fills up): try each other hub once.
+  for (uint64_t refused = 0; !s.ok() && multi_hub_;) {
+    refused |= hub < 64 ? uint64_t{1} << hub : 0;
+    const size_t next = selector_.PickForAttempt(req.tried | refused);
+    if (next < 64 && (refused & (uint64_t{1} << next)) != 0) break;  // none left to try
+    hub = next;
+    s = transport_->SendQuery(hub, req.frame);
+  }
+  if (!s.ok()) {
     Completion done = std::move(req.done);
     in_flight_.erase(id);
     if (done) done(std::move(s));

@@ -117,5 +117,31 @@ TEST_CASE("client failover: a dead hub gets an empty Touch probe, and its reply 
   CHECK(c.hubs[1].current);  // the hub that came back does not take over
 }
 
+TEST_CASE("client failover: a silent hub that only gets Registers is probed, then skipped") {
+  FakeHub a, b;
+  auto client = ConnectBoth(a, b);
+  REQUIRE(client->Register({{"r1", "v", ""}}).ok());
+  REQUIRE(client->Flush().ok());
+  CHECK(a.WaitRegistrations(1, milliseconds(5000)).size() == 1);
+  // No reply from A for one share: a probe; unanswered for another share: A is dead.
+  auto probe = a.WaitRequests(1, milliseconds(5000));
+  REQUIRE(probe.size() == 1);
+  const auto deadline = SteadyTime::now() + milliseconds(5000);
+  while (client->counters().hubs[0].state != HubState::kDead && SteadyTime::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(2));  // poll interval
+  }
+  REQUIRE(client->counters().hubs[0].state == HubState::kDead);
+  CHECK(client->counters().failovers == 1);
+  REQUIRE(client->Register({{"r2", "v", ""}}).ok());
+  REQUIRE(client->Flush().ok());
+  auto on_b = b.WaitRegistrations(1, milliseconds(5000));
+  REQUIRE(on_b.size() == 1);
+  auto m = DecodeRequest(on_b[0], DecodeLimits{}, Channel::kRegistration);
+  REQUIRE(m.has_value());
+  CHECK(std::get<Register>(m->body).entries[0].key == "r2");
+  CHECK(client->counters().hubs[1].registrations_sent == 1);
+  CHECK(client->counters().hubs[0].registrations_sent == 1);
+}
+
 }  // namespace
 }  // namespace blockhub
