@@ -302,7 +302,8 @@ void Client::Impl::SendProbes(TimePoint now) {
     ByteWriter(probe.frame).U32(id);
     probe.frame += EncodeProbe(options_);
     if (!transport_->SendQuery(hub, probe.frame).ok()) {
-      (void)selector_.OnAttemptTimeout(hub, now);  // cannot even queue: try again later
+      if (selector_.OnAttemptTimeout(hub, now)) failovers_.fetch_add(1);  // cannot even queue
+      PublishHubStates();
       continue;
     }
     probes_.fetch_add(1);

@@ -191,7 +191,8 @@ TEST_CASE(
     Load& l = *loads[i];
     CAPTURE(i);
     CHECK_MESSAGE(l.errors.empty(), (l.errors.empty() ? std::string() : l.errors.front()));
-    CHECK(l.longest <= kRequestTimeout + kSlack);
+    // Past its timeout would be a hang; a re-sent request takes about one attempt share (750 ms).
+    CHECK(l.longest <= kRequestTimeout);
     const ClientCounters c = l.client->counters();
     retries += c.retries;
     failovers += c.failovers;
