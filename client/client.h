@@ -73,6 +73,7 @@ struct HubCounters {
   uint64_t attempts = 0;            // request attempts and probes sent to it
   uint64_t replies = 0;             // replies received from it (matched or late)
   uint64_t attempt_timeouts = 0;    // attempts or probes that passed their deadline
+  uint64_t disconnects = 0;         // established query connections that broke (socket monitor)
   uint64_t registrations_sent = 0;  // Register entries handed to its socket
 };
 

@@ -86,7 +86,8 @@ ClientCounters Client::Impl::counters() const {
     const HubStats& h = hub_stats_[i];
     c.hubs.push_back({hub_endpoints_[i].query_addr, hub_endpoints_[i].register_addr,
                       static_cast<HubState>(h.state.load()), i == current, h.attempts.load(),
-                      h.replies.load(), h.attempt_timeouts.load(), h.registrations_sent.load()});
+                      h.replies.load(), h.attempt_timeouts.load(), h.disconnects.load(),
+                      h.registrations_sent.load()});
   }
   return c;
 }
@@ -213,7 +214,15 @@ void Client::Impl::Loop() {
     if (Status s = transport_->Wait(NextWait(clock_.Now()), writable, replies); !s.ok()) {
       spdlog::error("blockhub client: {}", s.ToString());
     }
-    for (auto& r : replies) HandleReply(r.hub, std::move(r.frame));
+    for (auto& r : replies) {
+      if (!r.disconnected) {
+        HandleReply(r.hub, std::move(r.frame));
+      } else if (multi_hub_ && r.hub < hub_stats_.size()) {
+        // Its process died or closed the connection: requests in flight there get no reply.
+        hub_stats_[r.hub].disconnects.fetch_add(1, std::memory_order_relaxed);
+        HubFailed(r.hub, clock_.Now(), /*disconnected=*/true);
+      }
+    }
   }
   FailEverything(UnavailableError("the client is closed"));
 }
@@ -269,14 +278,14 @@ bool Client::Impl::SendAttempt(uint32_t id, InFlight& req, TimePoint now) {
   return true;
 }
 
-void Client::Impl::HubTimedOut(size_t hub, TimePoint now) {
-  hub_stats_[hub].attempt_timeouts.fetch_add(1, std::memory_order_relaxed);
+void Client::Impl::HubFailed(size_t hub, TimePoint now, bool disconnected) {
+  if (!disconnected) hub_stats_[hub].attempt_timeouts.fetch_add(1, std::memory_order_relaxed);
   const bool was_live = selector_.state(hub) == HubState::kLive;
   if (selector_.OnAttemptTimeout(hub, now)) {
     failovers_.fetch_add(1);
-    spdlog::warn("blockhub client: hub {} ({}) judged dead, now using hub {} ({})", hub,
-                 hub_endpoints_[hub].query_addr, selector_.current(),
-                 hub_endpoints_[selector_.current()].query_addr);
+    spdlog::warn("blockhub client: hub {} ({}) judged dead ({}), now using hub {} ({})", hub,
+                 hub_endpoints_[hub].query_addr, disconnected ? "disconnected" : "no reply in time",
+                 selector_.current(), hub_endpoints_[selector_.current()].query_addr);
   }
   PublishHubStates();
   if (!was_live) return;
@@ -384,13 +393,14 @@ void Client::Impl::ExpireRequests(TimePoint now) {
       const bool full_share = item.deadline - req.attempt_start >= selector_.attempt_timeout();
       if (!req.done) {  // a probe
         in_flight_.erase(it);
-        HubTimedOut(hub, now);
+        HubFailed(hub, now, /*disconnected=*/false);
         continue;
       }
-      if (full_share) HubTimedOut(hub, now);  // may already have moved this request
+      if (full_share)
+        HubFailed(hub, now, /*disconnected=*/false);  // may already have moved this request
       it = in_flight_.find(item.id);
       if (it == in_flight_.end()) continue;
-      if (it->second.seq != item.seq) continue;  // re-sent by HubTimedOut
+      if (it->second.seq != item.seq) continue;  // re-sent by HubFailed
       if (it->second.deadline > now) {
         retries_.fetch_add(1);
         SendAttempt(item.id, it->second, now);

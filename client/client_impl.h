@@ -66,7 +66,8 @@ class Client::Impl {
     uint64_t tried = 0;         // bit mask of the hubs tried
   };
   struct HubStats {
-    std::atomic<uint64_t> attempts{0}, replies{0}, attempt_timeouts{0}, registrations_sent{0};
+    std::atomic<uint64_t> attempts{0}, replies{0}, attempt_timeouts{0}, disconnects{0},
+        registrations_sent{0};
     std::atomic<uint8_t> state{0};
   };
   struct DeadlineItem {
@@ -86,8 +87,9 @@ class Client::Impl {
   // Sends (or re-sends) in-flight request `id` to the hub the selector picks; false when the
   // transport refused it (the request was completed with the error).
   bool SendAttempt(uint32_t id, InFlight& req, TimePoint now);
-  // Judges `hub` dead and moves its other requests in flight to other hubs.
-  void HubTimedOut(size_t hub, TimePoint now);
+  // Judges `hub` dead (an attempt or probe passed its deadline, or its connection broke) and
+  // moves its requests in flight to other hubs.
+  void HubFailed(size_t hub, TimePoint now, bool disconnected);
   void SendProbes(TimePoint now);
   void PublishHubStates();
   void ObserveEpoch(const std::string& frame);

@@ -8,7 +8,8 @@
 //     hubs (the whole request_timeout with one hub), so a request can try every hub once within
 //     its own timeout. A hub that lets an attempt (or a probe) pass its attempt deadline without a
 //     reply is judged dead at once; its other requests in flight are moved too, so a stalled or
-//     killed hub costs a request at most one attempt's share.
+//     killed hub costs a request at most one attempt's share. (The Client also reports a broken
+//     connection, seen by a socket monitor, through OnAttemptTimeout: a killed hub costs less.)
 //   - The client sticks to one hub, the "current" one (the first of the list at start). When the
 //     current hub is judged dead, the next live hub in list order becomes current (a failover). A
 //     hub that comes back does not take over again by itself (with the memory store a restarted

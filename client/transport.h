@@ -2,7 +2,7 @@
 // interface, so the Client's request bookkeeping does not depend on ZeroMQ. Hubs are numbered
 // 0..hub_count()-1 in list order. MakeZmqTransport builds the real one (per hub a DEALER for
 // queries and a PUSH for registrations, all DEALERs with the same routing id; an eventfd for
-// wake-ups).
+// wake-ups; a socket monitor per DEALER reports broken connections).
 //
 // Ownership and threads: a Transport is created on any thread and then used by exactly one thread
 // (the Client's I/O thread), except Wake(), which any thread may call at any time. Errors from the
@@ -21,10 +21,12 @@
 
 namespace blockhub {
 
-// One reply frame and the hub it came from.
+// One reply frame and the hub it came from — or, with `disconnected`, the news that the hub's
+// established query connection broke (its process died or closed it; no frame).
 struct TransportReply {
   size_t hub = 0;
   std::string frame;
+  bool disconnected = false;
 };
 
 class Transport {
@@ -40,7 +42,8 @@ class Transport {
   // queue is at its high-water mark (nothing was queued; retry once Wait reports it writable).
   virtual Result<bool> TrySendRegistration(size_t hub, std::string_view frame) = 0;
   // Waits at most `timeout` for a reply from any hub, a Wake(), or (when `register_writable` names
-  // a hub) room on that hub's registration channel. Appends every reply now available.
+  // a hub) room on that hub's registration channel. Appends every reply and disconnect event now
+  // available.
   virtual Status Wait(Duration timeout, std::optional<size_t> register_writable,
                       std::vector<TransportReply>& replies) = 0;
   // Interrupts a Wait from any thread.

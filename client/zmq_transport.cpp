@@ -1,10 +1,13 @@
-// The ZeroMQ Transport: per hub a DEALER (queries) + a PUSH (registrations); an eventfd for Wake().
+// The ZeroMQ Transport: per hub a DEALER (queries) + a PUSH (registrations) + a PAIR socket on
+// the DEALER's monitor (ZMQ_EVENT_DISCONNECTED: an established connection broke); an eventfd for
+// Wake().
 // zmq::error_t is caught here and turned into Status.
 #include <fmt/format.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <zmq.hpp>
 
 #include "client/transport.h"
@@ -38,11 +41,23 @@ class ZmqTransport final : public Transport {
         push.connect(hub.register_addr);
         dealers_.push_back(std::move(dealer));
         pushes_.push_back(std::move(push));
+        if (c.hubs.size() == 1) continue;  // nothing to fail over to: no monitor
+        // The monitor: libzmq publishes the DEALER's disconnects on an inproc PAIR endpoint.
+        const std::string monitor_ep = fmt::format("inproc://blockhub-client-monitor-{}-{}",
+                                                   static_cast<void*>(this), dealers_.size());
+        if (zmq_socket_monitor(dealers_.back().handle(), monitor_ep.c_str(),
+                               ZMQ_EVENT_DISCONNECTED) != 0) {
+          return InternalError(fmt::format("zmq_socket_monitor: {}", zmq_strerror(zmq_errno())));
+        }
+        zmq::socket_t monitor(ctx_, zmq::socket_type::pair);
+        monitor.set(zmq::sockopt::linger, 0);
+        monitor.connect(monitor_ep);
+        monitors_.push_back(std::move(monitor));
       }
     } catch (const zmq::error_t& e) {
       return InvalidArgumentError(fmt::format("cannot connect to the hub: {}", e.what()));
     }
-    items_.resize(dealers_.size() + 2);
+    items_.resize(2 * dealers_.size() + 2);
     return Status::Ok();
   }
 
@@ -74,7 +89,9 @@ class ZmqTransport final : public Transport {
     const size_t n = dealers_.size();
     for (size_t i = 0; i < n; ++i) items_[i] = {dealers_[i].handle(), 0, ZMQ_POLLIN, 0};
     items_[n] = {nullptr, wake_fd_, ZMQ_POLLIN, 0};
-    size_t count = n + 1;
+    const size_t m = monitors_.size();  // 0 (one hub) or n
+    for (size_t i = 0; i < m; ++i) items_[n + 1 + i] = {monitors_[i].handle(), 0, ZMQ_POLLIN, 0};
+    size_t count = n + 1 + m;
     if (register_writable)
       items_[count++] = {pushes_[*register_writable].handle(), 0, ZMQ_POLLOUT, 0};
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
@@ -90,7 +107,21 @@ class ZmqTransport final : public Transport {
       for (size_t i = 0; i < n; ++i) {
         zmq::message_t msg;
         while (dealers_[i].recv(msg, zmq::recv_flags::dontwait)) {
-          replies.push_back({i, std::string(static_cast<const char*>(msg.data()), msg.size())});
+          replies.push_back(
+              {i, std::string(static_cast<const char*>(msg.data()), msg.size()), false});
+        }
+      }
+      // Monitor events: two frames each, the first starting with the event number (u16).
+      for (size_t i = 0; i < m; ++i) {
+        zmq::message_t event;
+        while (monitors_[i].recv(event, zmq::recv_flags::dontwait)) {
+          uint16_t id = 0;
+          if (event.size() >= sizeof(id)) std::memcpy(&id, event.data(), sizeof(id));
+          zmq::message_t address;
+          while (event.more() && monitors_[i].recv(address, zmq::recv_flags::dontwait)) {
+            if (!address.more()) break;
+          }
+          if (id == ZMQ_EVENT_DISCONNECTED) replies.push_back({i, std::string(), true});
         }
       }
     } catch (const zmq::error_t& e) {
@@ -112,6 +143,10 @@ class ZmqTransport final : public Transport {
       for (auto& push : pushes_) {
         push.set(zmq::sockopt::linger, static_cast<int>(std::max<int64_t>(ms.count(), 0)));
       }
+      if (!monitors_.empty()) {
+        for (auto& dealer : dealers_) (void)zmq_socket_monitor(dealer.handle(), nullptr, 0);
+      }
+      for (auto& monitor : monitors_) monitor.close();
       for (auto& dealer : dealers_) dealer.close();
       for (auto& push : pushes_) push.close();
       ctx_.close();  // blocks at most `linger` for queued registrations
@@ -124,6 +159,7 @@ class ZmqTransport final : public Transport {
   zmq::context_t ctx_{1};
   std::vector<zmq::socket_t> dealers_;
   std::vector<zmq::socket_t> pushes_;
+  std::vector<zmq::socket_t> monitors_;  // PAIR, one per DEALER
   std::vector<zmq::pollitem_t> items_;
   int wake_fd_ = -1;
   bool closed_ = false;

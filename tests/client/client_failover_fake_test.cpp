@@ -1,10 +1,11 @@
 // The client with a hub list against two scripted hubs (FakeHub): an unanswered attempt moves to
-// the next hub with the same request id and routing id after one attempt share, a request no hub
-// answers ends at its own deadline, and a dead hub is probed with an empty Touch and made live by
-// the reply.
+// the next hub with the same request id and routing id after one attempt share (or at once when its
+// connection breaks), a request no hub answers ends at its own deadline, a dead hub is probed with
+// an empty Touch and made live by the reply, and registrations follow the current hub.
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -141,6 +142,27 @@ TEST_CASE("client failover: a silent hub that only gets Registers is probed, the
   CHECK(std::get<Register>(m->body).entries[0].key == "r2");
   CHECK(client->counters().hubs[1].registrations_sent == 1);
   CHECK(client->counters().hubs[0].registrations_sent == 1);
+}
+
+TEST_CASE("client failover: a hub whose connection breaks is left at once, before its share") {
+  auto a = std::make_unique<FakeHub>();
+  FakeHub b;
+  auto client = ConnectBoth(*a, b);
+  std::vector<std::string> keys = {"x"};
+  auto f = client->TouchAsync(keys);
+  REQUIRE(a->WaitRequests(1, milliseconds(5000)).size() == 1);
+  a.reset();  // closes its ROUTER: the client's DEALER sees the connection break
+  auto on_b = b.WaitRequests(1, milliseconds(5000));
+  REQUIRE(on_b.size() == 1);
+  b.Reply(on_b[0], V2(9, TouchResponse{1}));
+  auto r = f.get();
+  REQUIRE(r.has_value());
+  ClientCounters c = client->counters();
+  CHECK(c.hubs[0].disconnects == 1);
+  CHECK(c.hubs[0].attempt_timeouts == 0);  // judged by the disconnect, not by the 500 ms share
+  CHECK(c.hubs[0].state == HubState::kDead);
+  CHECK(c.retries == 1);
+  CHECK(c.failovers == 1);
 }
 
 }  // namespace

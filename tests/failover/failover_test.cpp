@@ -199,6 +199,7 @@ TEST_CASE(
     CHECK(c.timeouts == 0);
     REQUIRE(c.hubs.size() == 2);
     CHECK(c.hubs[0].state == HubState::kDead);
+    CHECK(c.hubs[0].disconnects >= 1);  // the killed hub's connection broke: seen at once
     CHECK(c.hubs[1].current);
     CHECK(c.hubs[1].replies > 0);
     synced.insert(synced.end(), l.synced.begin(), l.synced.end());

@@ -110,6 +110,7 @@ json::object ClientCountersJson(const ClientCounters& c) {
                                 {"attempts", h.attempts},
                                 {"replies", h.replies},
                                 {"attempt_timeouts", h.attempt_timeouts},
+                                {"disconnects", h.disconnects},
                                 {"registrations_sent", h.registrations_sent}});
   }
   return {{"failovers", c.failovers}, {"retries", c.retries}, {"probes", c.probes}, {"hubs", hubs}};
@@ -124,11 +125,13 @@ void PrintClientCounters(const ClientCounters& c) {
   line("client.probes", c.probes);
   for (size_t i = 0; i < c.hubs.size(); ++i) {
     const HubCounters& h = c.hubs[i];
-    std::printf("client.hub%zu %s %s%s attempts %llu replies %llu attempt_timeouts %llu\n", i,
-                h.query_addr.c_str(), std::string(HubStateName(h.state)).c_str(),
-                h.current ? " (current)" : "", static_cast<unsigned long long>(h.attempts),
-                static_cast<unsigned long long>(h.replies),
-                static_cast<unsigned long long>(h.attempt_timeouts));
+    std::printf(
+        "client.hub%zu %s %s%s attempts %llu replies %llu attempt_timeouts %llu disconnects %llu\n",
+        i, h.query_addr.c_str(), std::string(HubStateName(h.state)).c_str(),
+        h.current ? " (current)" : "", static_cast<unsigned long long>(h.attempts),
+        static_cast<unsigned long long>(h.replies),
+        static_cast<unsigned long long>(h.attempt_timeouts),
+        static_cast<unsigned long long>(h.disconnects));
   }
 }
 
