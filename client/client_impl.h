@@ -1,5 +1,6 @@
 // Client::Impl: the machinery behind Client (client.h) — the I/O thread, the in-flight request
-// table and the registration pipeline. Internal to the client library.
+// table, the registration pipeline (client_impl.cpp) and, with a hub list, the failover between
+// hubs driven by a HubSelector (client_hubs.cpp). Internal to the client library.
 //
 // Threads: callers hand work over through two mutex-protected hand-off points (commands_ under
 // cmd_mu_, the batcher and outbound registration frames under reg_mu_) and wake the I/O thread
