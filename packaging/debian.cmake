@@ -41,8 +41,8 @@ set(CPACK_PACKAGE_NAME blockhub)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "${BLOCKHUB_DEB_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "block-deduplication hub for distributed storage workers")
+# The synopsis is CPACK_PACKAGE_DESCRIPTION_SUMMARY; this is the extended description.
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-  "block-deduplication hub for distributed storage workers\n"
   "blockhub keeps one catalog of stored blocks (block hash to location) and a\n"
   "table of upload leases. Workers ask the hub over ZeroMQ, in batches, which\n"
   "blocks they should store, then register where they stored them. The wire\n"

@@ -21,11 +21,18 @@ if [ -z "${SOURCE_DATE_EPOCH:-}" ] && git -C "$root" rev-parse --git-dir >/dev/n
   SOURCE_DATE_EPOCH="$(git -C "$root" log -1 --format=%ct)"
   export SOURCE_DATE_EPOCH
 fi
+# Debian's hardening flags, as for Debian's own packages (fortify, stack protector, relro, bindnow,
+# PIE); only this build directory gets them.
+export DEB_BUILD_MAINT_OPTIONS="hardening=+all"
+cxxflags="$(dpkg-buildflags --get CPPFLAGS) $(dpkg-buildflags --get CXXFLAGS)"
+ldflags="$(dpkg-buildflags --get LDFLAGS)"
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 {
   cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DBLOCKHUB_WERROR=ON \
     -DBLOCKHUB_BUILD_TESTS=OFF -DCMAKE_INSTALL_PREFIX=/usr -DBLOCKHUB_INSTALL_SERVICE=ON \
+    -DCMAKE_CXX_FLAGS="$cxxflags" -DCMAKE_EXE_LINKER_FLAGS="$ldflags" \
+    -DCMAKE_SHARED_LINKER_FLAGS="$ldflags" \
     "${launcher[@]}"
   cmake --build "$build_dir" -j "$(nproc)"
   rm -rf "$build_dir/packages"

@@ -4,11 +4,13 @@
 # and with pkg-config (Makefile), each run against a real blockhubd from the prefix on 127.0.0.1
 # ephemeral ports. Also checks the installed tree: binaries and --version, the libraries (SONAME,
 # exported symbols limited to the client API), the headers (no hub header), CMake package, .pc.
-#   consumer_test.sh SOURCE_DIR BUILD_DIR VERSION
+#   consumer_test.sh SOURCE_DIR BUILD_DIR VERSION [CONSUMER_FLAGS]
+# CONSUMER_FLAGS: compile and link flags of the consumer builds (the sanitizer flags when the
+# library was built with them: its objects need the sanitizer runtime).
 # Everything lives in one temporary directory, removed at exit; the hub is stopped at exit, even on
 # failure. Every wait is bounded.
 set -euo pipefail
-src="$1" build="$2" version="$3"
+src="$1" build="$2" version="$3" flags="${4:-}"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/blockhub-install-test.XXXXXX")"
 hub_pid=""
 cleanup() {
@@ -68,7 +70,8 @@ grep -qx "prefix=$prefix" "$pc" || fail "blockhub.pc does not name the install p
 
 step "examples/consumer with find_package(blockhub)"
 cmake -S "$src/examples/consumer" -B "$tmp/consumer-cmake" -DCMAKE_PREFIX_PATH="$prefix" \
-  -DCONSUMER_STATIC=ON -DCMAKE_BUILD_TYPE=Release >"$tmp/consumer-cmake.log" 2>&1 ||
+  -DCONSUMER_STATIC=ON -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="$flags" \
+  -DCMAKE_EXE_LINKER_FLAGS="$flags" >"$tmp/consumer-cmake.log" 2>&1 ||
   { cat "$tmp/consumer-cmake.log"; fail "configure examples/consumer"; }
 grep -q "blockhub $version from $libdir/cmake/blockhub" "$tmp/consumer-cmake.log" ||
   { cat "$tmp/consumer-cmake.log"; fail "find_package did not find the temporary prefix"; }
@@ -81,7 +84,7 @@ readelf -d "$tmp/consumer-cmake/blockhub_consumer_static" | grep -q 'libblockhub
 
 step "examples/consumer with pkg-config (Makefile)"
 PKG_CONFIG_PATH="$libdir/pkgconfig" make -s -C "$src/examples/consumer" \
-  OUT="$tmp/consumer-pc" >"$tmp/consumer-make.log" 2>&1 ||
+  OUT="$tmp/consumer-pc" CXXFLAGS="-O2 -Wall $flags" >"$tmp/consumer-make.log" 2>&1 ||
   { cat "$tmp/consumer-make.log"; fail "make examples/consumer"; }
 readelf -d "$tmp/consumer-pc" | grep -q "NEEDED.*\[$soname\]" || fail "pkg-config build does not link $soname"
 
