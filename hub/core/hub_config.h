@@ -10,6 +10,7 @@
 #include "codec/codec.h"
 #include "codec/key_format.h"
 #include "common/status.h"
+#include "common/version.h"
 
 namespace blockhub {
 
@@ -24,7 +25,7 @@ struct HubConfig {
   uint64_t max_leases = 0;        // live leases; 0 = same as capacity
   std::chrono::milliseconds lease_ttl{30'000};
   uint64_t epoch = 0;  // random per start, chosen by main
-  std::string hub_version = "blockhub 0.1.0";
+  std::string hub_version = "blockhub " BLOCKHUB_VERSION_STRING;  // Hello, metrics, --version
   // Bytes of value+metadata stored inside each catalog record; larger payloads go to an arena
   // (8-byte reference inline). 0 = automatic: 24 for positional keys (Dynamo's RemoteKey values),
   // 8 otherwise (a u64 value, no metadata). Memory only: never changes behaviour.

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/version.h"
 #include "tools/bench/bench_command.h"
 
 namespace blockhub::bench {
@@ -15,10 +16,16 @@ std::map<std::string, Command>& Registry() {
 
 int main(int argc, char** argv) {
   auto& registry = blockhub::bench::Registry();
+  if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
+    std::printf("blockhub-bench %s\n", blockhub::kVersionString);
+    return 0;
+  }
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
-    std::printf("usage: blockhub-bench <subcommand> [options]   (<subcommand> --help for more)\n\n"
-                "Benchmark programs; each prints `RESULT <name> <value> <unit>` lines on stdout.\n\n"
-                "subcommands:\n");
+    std::printf(
+        "usage: blockhub-bench <subcommand> [options]   (<subcommand> --help for more)\n"
+        "       blockhub-bench --version\n\n"
+        "Benchmark programs; each prints `RESULT <name> <value> <unit>` lines on stdout.\n\n"
+        "subcommands:\n");
     for (const auto& [name, cmd] : registry) {
       std::printf("  %-14s %s\n", name.c_str(), cmd.summary.c_str());
     }

@@ -10,6 +10,7 @@
 
 #include "common/env_config.h"
 #include "common/logging.h"
+#include "common/version.h"
 #include "tools/cli/cli_commands.h"
 
 namespace blockhub::cli {
@@ -105,6 +106,7 @@ int Main(int argc, char** argv) {
       "blockhub: talk to a blockhub hub (block catalog + leases) over ZeroMQ.\n"
       "Exit codes: 0 ok, 1 hub or transport error (decode: not a valid frame), 2 usage error.",
       "blockhub"};
+  app.set_version_flag("--version", std::string("blockhub ") + kVersionString);
   app.require_subcommand(1);
   app.fallthrough();  // the common options may also follow the subcommand
   AddCommonOptions(app, s, a);
