@@ -5,19 +5,32 @@
 namespace blockhub::python {
 namespace {
 
-// Runs on the loop's thread: sets the future unless it was cancelled meanwhile.
-void SetOutcome(py::object future, py::object error, py::object value) {
-  if (future.attr("done")().cast<bool>()) return;
-  if (!error.is_none()) {
-    future.attr("set_exception")(error);
-  } else {
-    future.attr("set_result")(value);
+// Runs on the loop's thread: sets each future of the batch unless it was cancelled meanwhile.
+void SetOutcomes(py::list outcomes) {
+  for (py::handle o : outcomes) {
+    py::tuple t = py::reinterpret_borrow<py::tuple>(o);
+    py::object future = t[0];
+    if (future.attr("done")().cast<bool>()) continue;
+    if (!t[1].is_none()) {
+      future.attr("set_exception")(t[1]);
+    } else {
+      future.attr("set_result")(t[2]);
+    }
+  }
+}
+
+// Schedules the outcomes on their loop; a closed loop has nobody awaiting them any more.
+void Schedule(const py::object& loop, py::list outcomes) {
+  static py::handle setter = py::cpp_function(&SetOutcomes).release();  // module lifetime
+  try {
+    loop.attr("call_soon_threadsafe")(setter, outcomes);
+  } catch (py::error_already_set&) {
   }
 }
 
 }  // namespace
 
-void AsyncBridge::Pending::Deliver() {
+py::tuple AsyncBridge::Pending::Outcome3() {
   py::object error = py::none();
   py::object value = py::none();
   try {
@@ -27,12 +40,7 @@ void AsyncBridge::Pending::Deliver() {
   } catch (py::error_already_set& e) {
     error = e.value();
   }
-  try {
-    static py::handle setter = py::cpp_function(&SetOutcome).release();  // module lifetime
-    loop_.attr("call_soon_threadsafe")(setter, future_, error, value);
-  } catch (py::error_already_set&) {
-    // The loop is closed: nobody awaits this future any more.
-  }
+  return py::make_tuple(future_, error, value);
 }
 
 AsyncBridge::~AsyncBridge() { Stop(); }
@@ -83,7 +91,15 @@ void AsyncBridge::Run() {
       }
     }
     py::gil_scoped_acquire gil;
-    for (auto& p : batch) p->Deliver();
+    // One wake-up of each loop per batch (consecutive requests of the same loop together).
+    py::list outcomes;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      outcomes.append(batch[i]->Outcome3());
+      if (i + 1 == batch.size() || !batch[i + 1]->loop().is(batch[i]->loop())) {
+        Schedule(batch[i]->loop(), outcomes);
+        outcomes = py::list();
+      }
+    }
     batch.clear();  // frees the Python objects with the GIL held
   }
 }

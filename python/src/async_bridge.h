@@ -4,7 +4,7 @@
 // Add() queues a pending request (its std::future, the asyncio loop and future, and a converter
 // to a Python object). The waiter waits, without the GIL, on the oldest pending request, then
 // takes every request behind it that is also complete, and delivers the batch under one GIL
-// acquisition through loop.call_soon_threadsafe (the asyncio future is set on its loop's thread;
+// acquisition through one loop.call_soon_threadsafe per loop and batch (the asyncio future is set on its loop's thread;
 // a cancelled future is left alone). Requests complete in order of the oldest first: the hub
 // answers one connection in order, and each request has a deadline, so a later reply waits at most
 // until the earlier request's deadline.
@@ -38,8 +38,9 @@ class AsyncBridge {
     virtual ~Pending() = default;
     virtual void Wait() = 0;   // without the GIL
     virtual bool Ready() = 0;  // without the GIL
-    // With the GIL: converts the outcome and schedules it on the loop.
-    void Deliver();
+    // With the GIL: converts the outcome to (future, error, value).
+    py::tuple Outcome3();
+    const py::object& loop() const { return loop_; }
 
    protected:
     // The result object, or throws (StatusError or a Python error).
