@@ -106,12 +106,14 @@ void AsyncBridge::Run() {
 
 std::pair<py::object, py::object> NewLoopFuture(const char* what) {
   static py::handle get_running_loop =
-      py::object(py::module_::import("asyncio").attr("get_running_loop")).release();  // module lifetime
+      py::object(py::module_::import("asyncio").attr("get_running_loop"))
+          .release();  // module lifetime
   py::object loop;
   try {
     loop = get_running_loop();
   } catch (py::error_already_set&) {
-    ThrowInvalid(std::string(what) + " needs a running asyncio event loop (call it from a coroutine)");
+    ThrowInvalid(std::string(what) +
+                 " needs a running asyncio event loop (call it from a coroutine)");
   }
   py::object future = loop.attr("create_future")();
   return {loop, future};

@@ -4,10 +4,10 @@
 // Add() queues a pending request (its std::future, the asyncio loop and future, and a converter
 // to a Python object). The waiter waits, without the GIL, on the oldest pending request, then
 // takes every request behind it that is also complete, and delivers the batch under one GIL
-// acquisition through one loop.call_soon_threadsafe per loop and batch (the asyncio future is set on its loop's thread;
-// a cancelled future is left alone). Requests complete in order of the oldest first: the hub
-// answers one connection in order, and each request has a deadline, so a later reply waits at most
-// until the earlier request's deadline.
+// acquisition through one loop.call_soon_threadsafe per loop and batch (the asyncio future is set
+// on its loop's thread; a cancelled future is left alone). Requests complete in order of the oldest
+// first: the hub answers one connection in order, and each request has a deadline, so a later reply
+// waits at most until the earlier request's deadline.
 //
 // Stop() (after the Client closed, so every future completes) drains the queue and joins; call it
 // without the GIL. Thread-safe: Add from any thread holding the GIL.
@@ -34,7 +34,8 @@ class AsyncBridge {
  public:
   class Pending {
    public:
-    Pending(py::object loop, py::object future) : loop_(std::move(loop)), future_(std::move(future)) {}
+    Pending(py::object loop, py::object future)
+        : loop_(std::move(loop)), future_(std::move(future)) {}
     virtual ~Pending() = default;
     virtual void Wait() = 0;   // without the GIL
     virtual bool Ready() = 0;  // without the GIL
@@ -56,9 +57,13 @@ class AsyncBridge {
    public:
     using Convert = std::function<py::object(T&&)>;
     PendingOf(py::object loop, py::object future, std::future<Result<T>> f, Convert convert)
-        : Pending(std::move(loop), std::move(future)), f_(std::move(f)), convert_(std::move(convert)) {}
+        : Pending(std::move(loop), std::move(future)),
+          f_(std::move(f)),
+          convert_(std::move(convert)) {}
     void Wait() override { f_.wait(); }
-    bool Ready() override { return f_.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }
+    bool Ready() override {
+      return f_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+    }
 
    protected:
     py::object Outcome() override {

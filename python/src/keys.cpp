@@ -21,7 +21,8 @@ std::string BytesOf(py::handle o, const char* what, size_t index) {
     return std::string(PyByteArray_AS_STRING(o.ptr()),
                        static_cast<size_t>(PyByteArray_GET_SIZE(o.ptr())));
   }
-  if (PyMemoryView_Check(o.ptr())) return std::string(py::bytes(py::reinterpret_borrow<py::object>(o)));
+  if (PyMemoryView_Check(o.ptr()))
+    return std::string(py::bytes(py::reinterpret_borrow<py::object>(o)));
   ThrowInvalid(std::string(what) + " " + std::to_string(index) + ": expected bytes, got " +
                std::string(py::str(o.get_type().attr("__name__"))));
 }
@@ -46,7 +47,8 @@ void ConvertBuffer(py::handle obj, KeyInput& in) {
   if (!fmt.empty() && (fmt[0] == '>' || fmt[0] == '!')) swap = true;
   if (!fmt.empty() && std::strchr("@=<>!", fmt[0]) != nullptr) fmt.erase(0, 1);
   const auto* base = static_cast<const char*>(info.ptr);
-  if (info.ndim == 1 && info.itemsize == 8 && (fmt == "Q" || fmt == "L" || fmt == "q" || fmt == "l")) {
+  if (info.ndim == 1 && info.itemsize == 8 &&
+      (fmt == "Q" || fmt == "L" || fmt == "q" || fmt == "l")) {
     const bool is_signed = fmt == "q" || fmt == "l";
     in.shape = KeyShape::kU64Array;
     in.keys.reserve(static_cast<size_t>(info.shape[0]));
@@ -186,8 +188,7 @@ py::object SelectKeys(const KeyInput& in, const std::vector<uint8_t>& statuses, 
   return out;
 }
 
-py::object SelectIndices(const KeyInput& in, const std::vector<uint8_t>& statuses,
-                         uint8_t wanted) {
+py::object SelectIndices(const KeyInput& in, const std::vector<uint8_t>& statuses, uint8_t wanted) {
   std::vector<py::ssize_t> idx;
   for (size_t i = 0; i < statuses.size(); ++i) {
     if (statuses[i] == wanted) idx.push_back(static_cast<py::ssize_t>(i));

@@ -27,9 +27,9 @@ enum class KeyShape : uint8_t { kList, kU64Array, kFixedArray };
 
 struct KeyInput {
   KeyShape shape = KeyShape::kList;
-  size_t width = 8;                // key bytes of an array shape
-  std::vector<std::string> keys;   // what the client sends
-  py::tuple originals;             // kList: the items as given
+  size_t width = 8;               // key bytes of an array shape
+  std::vector<std::string> keys;  // what the client sends
+  py::tuple originals;            // kList: the items as given
 };
 
 KeyInput ConvertKeys(py::handle obj);

@@ -1,9 +1,8 @@
 // The extension module blockhub._native: errors, result types, Client (docstrings here; the
 // package's __init__.pyi carries the types).
+#include <fmt/format.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
-
-#include <fmt/format.h>
 
 #include "client/client_options.h"
 #include "errors.h"
@@ -19,7 +18,7 @@ py::handle NewClass(py::module_& m, const char* name, py::tuple bases, const cha
   PyObject* cls = PyErr_NewExceptionWithDoc(full.c_str(), doc, bases.ptr(), nullptr);
   if (cls == nullptr) throw py::error_already_set();
   m.add_object(name, py::handle(cls));  // steals nothing: add_object increfs
-  return cls;                          // our reference: module lifetime
+  return cls;                           // our reference: module lifetime
 }
 
 py::handle IntEnum(py::module_& m, const char* name, std::vector<std::pair<const char*, int>> v,
@@ -53,7 +52,8 @@ std::optional<std::string> OptString(const py::kwargs& kw, const char* name) {
 std::optional<uint64_t> OptU64(const py::kwargs& kw, const char* name, uint64_t min, uint64_t max) {
   if (!kw.contains(name) || kw[name].is_none()) return std::nullopt;
   py::handle v = kw[name];
-  if (!PyLong_Check(v.ptr()) || PyBool_Check(v.ptr())) ThrowInvalid(std::string(name) + " must be an int");
+  if (!PyLong_Check(v.ptr()) || PyBool_Check(v.ptr()))
+    ThrowInvalid(std::string(name) + " must be an int");
   unsigned long long n = PyLong_AsUnsignedLongLong(v.ptr());
   if (PyErr_Occurred() || n < min || n > max) {
     PyErr_Clear();
@@ -63,8 +63,8 @@ std::optional<uint64_t> OptU64(const py::kwargs& kw, const char* name, uint64_t 
 }
 
 constexpr const char* kOptionNames[] = {
-    "query_addr", "register_addr", "client_id", "timeout_ms", "protocol", "namespace",
-    "batch_size", "batch_timeout_ms", "hwm", "max_pending_registrations"};
+    "query_addr", "register_addr", "client_id",        "timeout_ms", "protocol",
+    "namespace",  "batch_size",    "batch_timeout_ms", "hwm",        "max_pending_registrations"};
 
 }  // namespace
 
@@ -101,12 +101,12 @@ void InitErrors(py::module_& m) {
   g_hub = NewClass(m, "HubError", py::make_tuple(g_error),
                    "The hub answered with an ErrorResponse. .hub_code: the protocol's error code "
                    "(e.g. 5 = bad_key; None from a protocol 1 hub).");
-  g_invalid = NewClass(m, "InvalidArgumentError",
-                       py::make_tuple(g_error, py::handle(PyExc_ValueError)),
-                       "A bad argument or setting, found before anything was sent.");
-  g_unavailable = NewClass(m, "UnavailableError",
-                           py::make_tuple(g_error, py::handle(PyExc_ConnectionError)),
-                           "The client is closed, or registrations could not be queued in time.");
+  g_invalid =
+      NewClass(m, "InvalidArgumentError", py::make_tuple(g_error, py::handle(PyExc_ValueError)),
+               "A bad argument or setting, found before anything was sent.");
+  g_unavailable =
+      NewClass(m, "UnavailableError", py::make_tuple(g_error, py::handle(PyExc_ConnectionError)),
+               "The client is closed, or registrations could not be queued in time.");
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -140,12 +140,15 @@ ClientOptions OptionsFrom(const py::kwargs& kw) {
       o.client_id = *OptU64(kw, "client_id", 1, UINT64_MAX);
     }
   }
-  if (auto v = OptU64(kw, "timeout_ms", 1, 86'400'000)) o.request_timeout = std::chrono::milliseconds(*v);
+  if (auto v = OptU64(kw, "timeout_ms", 1, 86'400'000))
+    o.request_timeout = std::chrono::milliseconds(*v);
   if (auto v = OptU64(kw, "protocol", 1, 2)) o.protocol = static_cast<ProtocolVersion>(*v);
   if (auto v = OptU64(kw, "batch_size", 1, 1u << 20)) o.batch_size = static_cast<uint32_t>(*v);
-  if (auto v = OptU64(kw, "batch_timeout_ms", 1, 3'600'000)) o.batch_timeout = std::chrono::milliseconds(*v);
+  if (auto v = OptU64(kw, "batch_timeout_ms", 1, 3'600'000))
+    o.batch_timeout = std::chrono::milliseconds(*v);
   if (auto v = OptU64(kw, "hwm", 0, 1u << 30)) o.hwm = static_cast<int>(*v);
-  if (auto v = OptU64(kw, "max_pending_registrations", 1, 1ull << 32)) o.max_pending_registrations = *v;
+  if (auto v = OptU64(kw, "max_pending_registrations", 1, 1ull << 32))
+    o.max_pending_registrations = *v;
   if (o.max_pending_registrations < o.batch_size) o.max_pending_registrations = o.batch_size;
   return o;
 }
@@ -158,16 +161,20 @@ PYBIND11_MODULE(_native, m) {
   m.attr("__version__") = BLOCKHUB_VERSION;
   InitErrors(m);
   ModuleTypes& t = Types();
-  t.offload_status = IntEnum(m, "OffloadStatus", {{"GRANTED", 0}, {"ALREADY_STORED", 1}, {"LEASED", 2}},
-                             "Per-key answer of can_offload.");
-  t.register_status = IntEnum(m, "RegisterStatus", {{"STORED", 0}, {"ALREADY_STORED", 1}, {"REJECTED", 2}},
-                              "Per-entry answer of register_sync.");
-  t.renew_status = IntEnum(m, "RenewStatus", {{"RENEWED", 0}, {"NOT_HELD", 1}, {"ALREADY_STORED", 2}},
-                           "Per-key answer of renew.");
-  t.entry = NamedTuple(m, "Entry", {"key", "value", "metadata"},
-                       "A stored block: key (as given), value (bytes), metadata (bytes, b'' = none).");
-  t.hello_info = NamedTuple(m, "HelloInfo",
-                            {"lease_ttl_ms", "key_format", "max_batch_keys", "capacity", "hub_version"},
-                            "The hub's answer to hello().");
+  t.offload_status =
+      IntEnum(m, "OffloadStatus", {{"GRANTED", 0}, {"ALREADY_STORED", 1}, {"LEASED", 2}},
+              "Per-key answer of can_offload.");
+  t.register_status =
+      IntEnum(m, "RegisterStatus", {{"STORED", 0}, {"ALREADY_STORED", 1}, {"REJECTED", 2}},
+              "Per-entry answer of register_sync.");
+  t.renew_status =
+      IntEnum(m, "RenewStatus", {{"RENEWED", 0}, {"NOT_HELD", 1}, {"ALREADY_STORED", 2}},
+              "Per-key answer of renew.");
+  t.entry =
+      NamedTuple(m, "Entry", {"key", "value", "metadata"},
+                 "A stored block: key (as given), value (bytes), metadata (bytes, b'' = none).");
+  t.hello_info = NamedTuple(
+      m, "HelloInfo", {"lease_ttl_ms", "key_format", "max_batch_keys", "capacity", "hub_version"},
+      "The hub's answer to hello().");
   BindClient(m);
 }

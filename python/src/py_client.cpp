@@ -145,14 +145,14 @@ py::object PyClient::MatchAsync(py::handle keys, bool prefix) {
   return future;
 }
 
-#define BLOCKHUB_COUNT_CALL(Name, Method)                \
-  uint64_t PyClient::Name(py::handle keys) {             \
-    KeyInput in = ConvertKeys(keys);                     \
-    Result<uint64_t> r = [&] {                           \
-      py::gil_scoped_release nogil;                      \
-      return client_->Method(in.keys);                   \
-    }();                                                 \
-    return Check(std::move(r));                          \
+#define BLOCKHUB_COUNT_CALL(Name, Method)    \
+  uint64_t PyClient::Name(py::handle keys) { \
+    KeyInput in = ConvertKeys(keys);         \
+    Result<uint64_t> r = [&] {               \
+      py::gil_scoped_release nogil;          \
+      return client_->Method(in.keys);       \
+    }();                                     \
+    return Check(std::move(r));              \
   }
 BLOCKHUB_COUNT_CALL(Remove, Remove)
 BLOCKHUB_COUNT_CALL(Touch, Touch)
