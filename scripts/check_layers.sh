@@ -17,6 +17,7 @@ declare -A allowed=(
   [hub/persistence]="common codec hub/core hub/metrics"
   [hub/server]="common codec hub/core hub/store hub/metrics hub/persistence"
   [client]="common codec"
+  [python]="common codec client"
 )
 
 # The layer of a path: the longest folder of the table that holds it ("" when none does).
@@ -45,7 +46,7 @@ while IFS= read -r -d '' file; do
     echo "layer violation: $file includes \"$inc\" ($dir may include: ${allowed[$dir]:-nothing else})"
     bad=1
   done < <(grep -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$file" || true)
-done < <(find common codec hub client -type f \( -name '*.h' -o -name '*.cpp' \) -print0)
+done < <(find common codec hub client python -type f \( -name '*.h' -o -name '*.cpp' \) -print0)
 if [ "$bad" -ne 0 ]; then
   exit 1
 fi

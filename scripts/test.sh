@@ -22,3 +22,13 @@ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" \
 cmake --build "$build_dir" -j "$jobs"
 cd "$build_dir"
 ctest --output-on-failure -j "$jobs" --timeout 300
+
+# The Python binding's tests (python/tests), with Debian's python3 and pytest, against the build.
+# pytest's exit code 5 (no tests collected) fails the script like any other failure.
+cd "$root"
+if [ ! -d "$build_dir/python/blockhub" ]; then
+  echo "error: the Python binding was not built ($build_dir/python/blockhub missing)" >&2
+  exit 1
+fi
+BLOCKHUBD="$root/$build_dir/hub/blockhubd" PYTHONPATH="$root/$build_dir/python" \
+  timeout 600 /usr/bin/python3 -m pytest -q -p no:cacheprovider python/tests

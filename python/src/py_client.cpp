@@ -1,0 +1,261 @@
+#include "py_client.h"
+
+#include <pybind11/stl.h>
+
+#include <utility>
+
+#include "codec/key_format.h"
+#include "errors.h"
+
+namespace blockhub::python {
+namespace {
+
+template <typename T>
+T Check(Result<T> r) {
+  if (!r) throw StatusError(r.error());
+  return std::move(*r);
+}
+
+void Check(const Status& s) {
+  if (!s.ok()) throw StatusError(s);
+}
+
+std::vector<uint8_t> Bytes(const std::vector<OffloadStatus>& v) {
+  std::vector<uint8_t> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = static_cast<uint8_t>(v[i]);
+  return out;
+}
+
+// Match entries in the shape of the input: an entry's key is the input item it answers (the hub
+// answers in request order, a subset of the requested keys).
+py::list EntriesObject(const KeyInput& in, const std::vector<BlockEntry>& entries) {
+  py::list out(entries.size());
+  size_t next = 0;
+  for (size_t j = 0; j < entries.size(); ++j) {
+    const BlockEntry& e = entries[j];
+    size_t i = next;
+    while (i < in.keys.size() && in.keys[i] != e.key) ++i;
+    py::object key;
+    if (i < in.keys.size()) {
+      key = KeyToObject(in, e.key, i);
+      next = i + 1;
+    } else {
+      key = py::bytes(e.key);  // not among the requested keys (cannot happen with a sound hub)
+    }
+    out[j] = Types().entry(key, py::bytes(e.value), py::bytes(e.metadata));
+  }
+  return out;
+}
+
+py::list RegisterStatuses(const std::vector<RegisterStatus>& v) {
+  py::list out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = Types().register_status(static_cast<int>(v[i]));
+  return out;
+}
+
+PyCanOffloadResult MakeOffload(KeyInput in, CanOffloadResult&& r) {
+  PyCanOffloadResult out;
+  out.input = std::move(in);
+  out.statuses = Bytes(r.statuses);
+  out.lease_ttl_ms = r.lease_ttl_ms;
+  return out;
+}
+
+}  // namespace
+
+ModuleTypes& Types() {
+  static ModuleTypes types;
+  return types;
+}
+
+PyClient::PyClient(ClientOptions options) {
+  Result<std::unique_ptr<Client>> c = [&] {
+    py::gil_scoped_release nogil;
+    return Client::Connect(std::move(options));
+  }();
+  client_ = Check(std::move(c));
+  bridge_ = std::make_unique<AsyncBridge>();
+}
+
+PyClient::~PyClient() {
+  if (_Py_IsFinalizing()) {
+    bridge_->Abandon();
+    (void)bridge_.release();  // its waiter may still run: never free it under it
+    py::gil_scoped_release nogil;
+    (void)client_->Close();
+    return;
+  }
+  py::gil_scoped_release nogil;
+  (void)client_->Close();
+  bridge_->Stop();
+}
+
+template <typename T>
+void PyClient::AddPending(py::object loop, py::object future, std::future<Result<T>> f,
+                          typename AsyncBridge::PendingOf<T>::Convert convert) {
+  bridge_->Add(std::make_unique<AsyncBridge::PendingOf<T>>(std::move(loop), std::move(future),
+                                                           std::move(f), std::move(convert)));
+}
+
+PyCanOffloadResult PyClient::CanOffload(py::handle keys) {
+  KeyInput in = ConvertKeys(keys);
+  Result<CanOffloadResult> r = [&] {
+    py::gil_scoped_release nogil;
+    return client_->CanOffload(in.keys);
+  }();
+  return MakeOffload(std::move(in), Check(std::move(r)));
+}
+
+py::object PyClient::CanOffloadAsync(py::handle keys) {
+  if (closed_) throw StatusError(UnavailableError("the client is closed"));
+  auto [loop, future] = NewLoopFuture("can_offload_async");
+  auto in = std::make_shared<KeyInput>(ConvertKeys(keys));
+  std::future<Result<CanOffloadResult>> f;
+  {
+    py::gil_scoped_release nogil;
+    f = client_->CanOffloadAsync(in->keys);
+  }
+  AddPending<CanOffloadResult>(loop, future, std::move(f), [in](CanOffloadResult&& r) {
+    return py::cast(MakeOffload(std::move(*in), std::move(r)));
+  });
+  return future;
+}
+
+py::list PyClient::Match(py::handle keys, bool prefix) {
+  KeyInput in = ConvertKeys(keys);
+  Result<std::vector<BlockEntry>> r = [&] {
+    py::gil_scoped_release nogil;
+    return client_->Match(in.keys, prefix ? MatchMode::kLeadingRun : MatchMode::kAll);
+  }();
+  return EntriesObject(in, Check(std::move(r)));
+}
+
+py::object PyClient::MatchAsync(py::handle keys, bool prefix) {
+  if (closed_) throw StatusError(UnavailableError("the client is closed"));
+  auto [loop, future] = NewLoopFuture("match_async");
+  auto in = std::make_shared<KeyInput>(ConvertKeys(keys));
+  std::future<Result<std::vector<BlockEntry>>> f;
+  {
+    py::gil_scoped_release nogil;
+    f = client_->MatchAsync(in->keys, prefix ? MatchMode::kLeadingRun : MatchMode::kAll);
+  }
+  AddPending<std::vector<BlockEntry>>(
+      loop, future, std::move(f),
+      [in](std::vector<BlockEntry>&& r) -> py::object { return EntriesObject(*in, r); });
+  return future;
+}
+
+#define BLOCKHUB_COUNT_CALL(Name, Method)    \
+  uint64_t PyClient::Name(py::handle keys) { \
+    KeyInput in = ConvertKeys(keys);         \
+    Result<uint64_t> r = [&] {               \
+      py::gil_scoped_release nogil;          \
+      return client_->Method(in.keys);       \
+    }();                                     \
+    return Check(std::move(r));              \
+  }
+BLOCKHUB_COUNT_CALL(Remove, Remove)
+BLOCKHUB_COUNT_CALL(Touch, Touch)
+BLOCKHUB_COUNT_CALL(Release, Release)
+#undef BLOCKHUB_COUNT_CALL
+
+py::object PyClient::Renew(py::handle keys) {
+  KeyInput in = ConvertKeys(keys);
+  Result<std::vector<RenewStatus>> r = [&] {
+    py::gil_scoped_release nogil;
+    return client_->Renew(in.keys);
+  }();
+  std::vector<RenewStatus> v = Check(std::move(r));
+  std::vector<uint8_t> bytes(v.size());
+  for (size_t i = 0; i < v.size(); ++i) bytes[i] = static_cast<uint8_t>(v[i]);
+  return StatusesObject(in, bytes, Types().renew_status);
+}
+
+py::list PyClient::RegisterSync(py::handle entries) {
+  std::vector<BlockEntry> e = ConvertEntries(entries);
+  Result<std::vector<RegisterStatus>> r = [&] {
+    py::gil_scoped_release nogil;
+    return client_->RegisterSync(e);
+  }();
+  return RegisterStatuses(Check(std::move(r)));
+}
+
+py::object PyClient::RegisterSyncAsync(py::handle entries) {
+  if (closed_) throw StatusError(UnavailableError("the client is closed"));
+  auto [loop, future] = NewLoopFuture("register_sync_async");
+  std::vector<BlockEntry> e = ConvertEntries(entries);
+  std::future<Result<std::vector<RegisterStatus>>> f;
+  {
+    py::gil_scoped_release nogil;
+    f = client_->RegisterSyncAsync(e);
+  }
+  AddPending<std::vector<RegisterStatus>>(
+      loop, future, std::move(f),
+      [](std::vector<RegisterStatus>&& r) -> py::object { return RegisterStatuses(r); });
+  return future;
+}
+
+void PyClient::Register(py::handle entries) {
+  std::vector<BlockEntry> e = ConvertEntries(entries);
+  py::gil_scoped_release nogil;
+  Check(client_->Register(std::move(e)));
+}
+
+py::object PyClient::Hello(std::optional<std::string> name, std::optional<py::bytes> metadata) {
+  std::string n = name.value_or("");
+  std::string md = metadata ? std::string(*metadata) : std::string();
+  Result<HelloResult> r = [&] {
+    py::gil_scoped_release nogil;
+    return client_->Hello(n, md);
+  }();
+  HelloResult h = Check(std::move(r));
+  return Types().hello_info(h.lease_ttl_ms,
+                            std::string(KeyFormatName(static_cast<KeyFormat>(h.key_format))),
+                            h.max_batch_keys, h.capacity, h.hub_version);
+}
+
+py::dict PyClient::Stats() {
+  Result<StatsResult> r = [&] {
+    py::gil_scoped_release nogil;
+    return client_->Stats();
+  }();
+  py::dict out;
+  for (const auto& [name, value] : Check(std::move(r))) out[py::str(name)] = value;
+  return out;
+}
+
+void PyClient::Flush() {
+  py::gil_scoped_release nogil;
+  Check(client_->Flush());
+}
+
+void PyClient::Close() {
+  Status s;
+  {
+    py::gil_scoped_release nogil;
+    s = client_->Close();
+    bridge_->Stop();
+  }
+  if (closed_) return;
+  closed_ = true;
+  Check(s);
+}
+
+py::dict PyClient::Counters() const {
+  ClientCounters c = client_->counters();
+  py::dict d;
+  d["requests_sent"] = c.requests_sent;
+  d["replies_matched"] = c.replies_matched;
+  d["late_replies"] = c.late_replies;
+  d["malformed_replies"] = c.malformed_replies;
+  d["timeouts"] = c.timeouts;
+  d["registrations_queued"] = c.registrations_queued;
+  d["registrations_sent"] = c.registrations_sent;
+  d["registration_frames_sent"] = c.registration_frames_sent;
+  d["registrations_unsent"] = c.registrations_unsent;
+  d["epoch_changes"] = c.epoch_changes;
+  d["epoch"] = c.epoch;
+  return d;
+}
+
+}  // namespace blockhub::python
