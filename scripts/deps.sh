@@ -5,7 +5,7 @@ set -euo pipefail
 
 BLOCKHUB_DEPS=(build-essential cmake pkg-config libzmq3-dev cppzmq-dev libxxhash-dev libcli11-dev
   doctest-dev libspdlog-dev libboost1.81-dev libcpp-httplib-dev libhiredis-dev redis-server
-  python3-dev pybind11-dev python3-pytest python3-numpy)
+  python3-dev pybind11-dev python3-pytest python3-numpy libssl-dev)
 
 blockhub_install_deps() {
   local missing=()
