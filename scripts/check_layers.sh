@@ -13,6 +13,7 @@ declare -A allowed=(
   [codec]="common"
   [hub/core]="common codec"
   [hub/store]="common codec hub/core"
+  [hub/store/redis]="common"
   [hub/metrics]="common codec hub/core"
   [hub/persistence]="common codec hub/core hub/metrics"
   [hub/server]="common codec hub/core hub/store hub/metrics hub/persistence security"
