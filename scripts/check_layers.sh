@@ -15,9 +15,10 @@ declare -A allowed=(
   [hub/store]="common codec hub/core"
   [hub/metrics]="common codec hub/core"
   [hub/persistence]="common codec hub/core hub/metrics"
-  [hub/server]="common codec hub/core hub/store hub/metrics hub/persistence"
-  [client]="common codec"
-  [python]="common codec client"
+  [hub/server]="common codec hub/core hub/store hub/metrics hub/persistence security"
+  [client]="common codec security"
+  [python]="common codec client security"
+  [security]="common"
 )
 
 # The layer of a path: the longest folder of the table that holds it ("" when none does).
@@ -46,7 +47,7 @@ while IFS= read -r -d '' file; do
     echo "layer violation: $file includes \"$inc\" ($dir may include: ${allowed[$dir]:-nothing else})"
     bad=1
   done < <(grep -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$file" || true)
-done < <(find common codec hub client python -type f \( -name '*.h' -o -name '*.cpp' \) -print0)
+done < <(find common codec hub client python security -type f \( -name '*.h' -o -name '*.cpp' \) -print0)
 if [ "$bad" -ne 0 ]; then
   exit 1
 fi

@@ -61,6 +61,10 @@ Status HubServer::Impl::Bind() {
   // the hub has noticed its old connection drop (otherwise ZeroMQ ignores the newcomer and the
   // worker's requests vanish until the old connection times out).
   if (Status s = router.SetInt(ZMQ_ROUTER_HANDOVER, 1); !s.ok()) return s;
+  // libzmq checks each frame's announced size against this before allocating it.
+  for (ZmqSocket* socket : {&router, &pull}) {
+    if (Status s = socket->SetInt64(ZMQ_MAXMSGSIZE, options.max_frame_bytes); !s.ok()) return s;
+  }
   auto q = router.Bind(options.query_addr, "query");
   if (!q) return q.error();
   auto r = pull.Bind(options.register_addr, "register");

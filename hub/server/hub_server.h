@@ -42,6 +42,8 @@ struct ServerOptions {
   std::string query_addr = "tcp://*:5555";
   std::string register_addr = "tcp://*:5556";
   int hwm = 10'000;
+  // ZMQ_MAXMSGSIZE of both sockets (-1 = unlimited): a larger frame disconnects its sender.
+  int64_t max_frame_bytes = -1;
   // Upper bound on the time close() may spend flushing queued replies.
   std::chrono::milliseconds linger{200};
   // Upper bound on the shutdown drain (shutting_down answers + pending registrations).

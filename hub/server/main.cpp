@@ -87,6 +87,7 @@ int Serve(ServerConfig config, int signal_fd) {
   options.query_addr = config.query_addr;
   options.register_addr = config.register_addr;
   options.hwm = config.hwm;
+  options.max_frame_bytes = config.max_frame_bytes;
   options.stop_fd = signal_fd;
   options.latency_histograms = config.metrics.has_value();
   auto server = HubServer::Create(std::move(options), core, clock);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -218,6 +219,11 @@ void AddLimitOptions(OptionTable& t, ServerConfig& c) {
   t.Add("--max-metadata-bytes", "DYN_REGISTRY_HUB_MAX_METADATA_BYTES", "N",
         "Longest metadata in bytes", std::to_string(l.max_metadata_bytes),
         Number(l.max_metadata_bytes, 0, 65535));
+  t.Add("--max-frame-bytes", "DYN_REGISTRY_HUB_MAX_FRAME_BYTES", "N",
+        "Largest ZeroMQ frame accepted on either socket (ZMQ_MAXMSGSIZE): a peer sending a larger "
+        "one is disconnected before the frame is buffered; 0 = the largest frame a valid request "
+        "can need under the limits above",
+        "0 (derived)", Number(c.max_frame_bytes, 0, INT64_MAX));
   t.Add("--log-level", "DYN_REGISTRY_LOG_LEVEL", "LEVEL",
         "Log level (stderr): trace|debug|info|warn|error|critical|off", c.log_level,
         [&c](std::string_view text) -> Status {
@@ -267,11 +273,20 @@ Result<std::optional<ServerConfig>> ParseServerConfig(int argc, const char* cons
   if (Status s = table.Resolve(); !s.ok()) return s;
   ResolvePersistence(app.count("--data-dir") > 0, persistence_inputs, config);
   if (config.hub.max_leases == 0) config.hub.max_leases = config.hub.capacity;
+  if (config.max_frame_bytes == 0) config.max_frame_bytes = MaxFrameBytesFor(config.hub.limits);
   // Cross-setting checks (e.g. --eviction tail needs u64 or positional keys).
   if (Status s = ValidateHubConfig(config.hub); !s.ok()) {
     return InvalidArgumentError("inconsistent settings: " + s.message());
   }
   return std::optional<ServerConfig>(std::move(config));
+}
+
+int64_t MaxFrameBytesFor(const DecodeLimits& l) {
+  // Per entry: length prefixes and fixed-size fields are well under 64 bytes; keys of the fixed
+  // formats are at most 64 bytes.
+  const int64_t key = std::max<int64_t>(l.max_key_bytes, 64);
+  const int64_t entry = key + l.max_value_bytes + l.max_metadata_bytes + 64;
+  return 4096 + static_cast<int64_t>(l.max_batch_keys) * entry;
 }
 
 std::string DescribeServerConfig(const ServerConfig& c) {
@@ -280,14 +295,14 @@ std::string DescribeServerConfig(const ServerConfig& c) {
       "query={} register={} hwm={} capacity={} max_leases={} lease_timeout_ms={} key_format={} "
       "eviction={} max_batch_keys={} max_key_bytes={} max_value_bytes={} max_metadata_bytes={} "
       "metrics={} data_dir={} snapshot_interval={} snapshot_retention={} commit_interval_ms={} "
-      "log_level={}",
+      "log_level={} max_frame_bytes={}",
       c.query_addr, c.register_addr, c.hwm, h.capacity, h.max_leases, h.lease_ttl.count(),
       KeyFormatName(h.limits.key_format), EvictionKindName(h.eviction), h.limits.max_batch_keys,
       h.limits.max_key_bytes, h.limits.max_value_bytes, h.limits.max_metadata_bytes,
       c.metrics ? FormatHostPort(*c.metrics) : "off",
       c.persistence.data_dir.empty() ? "off" : c.persistence.data_dir,
       c.persistence.snapshot_interval, c.persistence.snapshot_retention,
-      c.persistence.commit_interval.count(), c.log_level);
+      c.persistence.commit_interval.count(), c.log_level, c.max_frame_bytes);
 }
 
 }  // namespace blockhub

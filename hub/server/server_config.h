@@ -35,7 +35,14 @@ struct ServerConfig {
   // even with the PATH variable; only the --data-dir flag overrides it.
   persistence::PersistenceConfig persistence;
   HubConfig hub;  // limits, eviction, capacity, leases (epoch set by main)
+  // Largest ZeroMQ frame either socket accepts (ZMQ_MAXMSGSIZE); a larger one disconnects its
+  // sender before it is buffered. 0 = derived from the limits (MaxFrameBytesFor).
+  int64_t max_frame_bytes = 0;
 };
+
+// The largest frame a valid request can need under `limits` (every entry at its longest key,
+// value and metadata, plus headers): the default of --max-frame-bytes.
+int64_t MaxFrameBytesFor(const DecodeLimits& limits);
 
 inline constexpr const char* kDefaultDataDir = "./blockhub-data";
 

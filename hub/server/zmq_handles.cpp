@@ -44,6 +44,13 @@ Status ZmqSocket::SetInt(int option, int value) {
   return Status::Ok();
 }
 
+Status ZmqSocket::SetInt64(int option, int64_t value) {
+  if (zmq_setsockopt(socket_, option, &value, sizeof(value)) != 0) {
+    return InternalError("zmq_setsockopt(" + std::to_string(option) + "): " + ZmqErrorText());
+  }
+  return Status::Ok();
+}
+
 Result<std::string> ZmqSocket::Bind(const std::string& endpoint, std::string_view role) {
   if (zmq_bind(socket_, endpoint.c_str()) != 0) {
     const int err = zmq_errno();

@@ -8,6 +8,7 @@
 
 #include <zmq.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,6 +40,7 @@ class ZmqSocket {
   // Creates the socket with send/receive high-water marks and a bounded linger (ms).
   Status Open(const ZmqContext& context, int type, int hwm, int linger_ms);
   Status SetInt(int option, int value);
+  Status SetInt64(int option, int64_t value);
   // Binds and returns the bound endpoint (ZMQ_LAST_ENDPOINT, wildcard ports resolved). `role`
   // names the setting in errors ("query" -> "--query-addr ...").
   Result<std::string> Bind(const std::string& endpoint, std::string_view role);

@@ -4,13 +4,15 @@
 The workload of scripts/bench.sh: u64 keys, batch 100, 1,000,000 keys, 50% pre-loaded, queried
 keys drawn from the stored half with probability 0.5; 4 clients x 16 requests in flight. Each
 round runs both load generators alternately (C++ then Python), each on a freshly started blockhubd
-(empty, then the pre-load). The Python side: --mode threads (one thread per client, each with its
+(empty, then the pre-load). The Python side: --mode many (the default: one thread per client, each
+calling client.can_offload_many(--chunk batches, inflight=--inflight) in a loop, the GIL released
+for the whole call), --mode threads (one thread per client, each with its
 own asyncio loop keeping --inflight requests in flight; --inflight 1: plain blocking calls) or
 --mode asyncio (all clients on one loop). Keys are NumPy uint64 arrays of Mix64(index), generated
 before timing (a pool of batches per client, cycled), as the C++ generator derives them.
 Prints RESULT lines per run, then the medians and RATIO python/cpp.
 
-usage: bench_can_offload.py --build-dir build [--rounds 5] [--duration 5] [--mode threads]
+usage: bench_can_offload.py --build-dir build [--rounds 5] [--duration 5] [--mode many]
 """
 import argparse
 import asyncio
@@ -93,7 +95,10 @@ def run_python(args, hub):
 
     pools = [pool() for _ in range(args.clients)]
     clients = [blockhub.Client(query_addr=hub.query, register_addr=hub.register,
-                               client_id=1000 + i, timeout_ms=30000) for i in range(args.clients)]
+                               client_id=1000 + i, timeout_ms=30000)
+               for i in range(1 if args.shared_client else args.clients)]
+    if args.shared_client:  # one Client (one I/O thread, one connection) for every thread
+        clients = clients * args.clients
     counts = [0] * args.clients
     stop_at = [0.0]
 
@@ -110,8 +115,21 @@ def run_python(args, hub):
 
         return sum(await asyncio.gather(*(one(j) for j in range(args.inflight))))
 
+    def many_main(i):
+        # One can_offload_many call per --chunk batches: the GIL is released for the whole call,
+        # so the four threads' requests overlap; the window drains only at a call's end.
+        c, batches, j, n = clients[i], pools[i], 0, 0
+        while time.monotonic() < stop_at[0]:
+            chunk = [batches[(j + k) % len(batches)] for k in range(args.chunk)]
+            results = c.can_offload_many(chunk, inflight=args.inflight)
+            j += args.chunk
+            n += sum(len(r) for r in results)
+        counts[i] = n
+
     def thread_main(i):
-        if args.inflight == 1:
+        if args.mode == "many":
+            many_main(i)
+        elif args.inflight == 1:
             c, batches, j, n = clients[i], pools[i], 0, 0
             while time.monotonic() < stop_at[0]:
                 c.can_offload(batches[j % len(batches)])
@@ -127,7 +145,7 @@ def run_python(args, hub):
     try:
         start = time.monotonic()
         stop_at[0] = start + args.duration
-        if args.mode == "threads":
+        if args.mode in ("threads", "many"):
             threads = [threading.Thread(target=thread_main, args=(i,)) for i in range(args.clients)]
             for t in threads:
                 t.start()
@@ -137,7 +155,7 @@ def run_python(args, hub):
             counts[:] = asyncio.run(all_on_one_loop())
         elapsed = time.monotonic() - start
     finally:
-        for c in clients:
+        for c in set(clients):
             c.close()
     return sum(counts) / elapsed
 
@@ -147,8 +165,12 @@ def main():
     p.add_argument("--build-dir", default="build")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--duration", type=float, default=5.0)
-    p.add_argument("--mode", choices=["threads", "asyncio"], default="threads")
+    p.add_argument("--mode", choices=["many", "threads", "asyncio"], default="many")
+    p.add_argument("--chunk", type=int, default=256,
+                   help="--mode many: batches per can_offload_many call")
     p.add_argument("--clients", type=int, default=4)
+    p.add_argument("--shared-client", action="store_true",
+                   help="the Python threads share one blockhub.Client instead of one each")
     p.add_argument("--inflight", type=int, default=16)
     p.add_argument("--batch", type=int, default=100)
     p.add_argument("--keys", type=int, default=1_000_000)

@@ -66,6 +66,12 @@ asyncio future. Failures raise blockhub.Error subclasses. Use as a context manag
            "leased).")
       .def("can_offload_async", &PyClient::CanOffloadAsync, py::arg("keys"),
            "can_offload as an asyncio future (call from a coroutine: await it).")
+      .def("can_offload_many", &PyClient::CanOffloadMany, py::arg("batches"),
+           py::arg("inflight") = 16,
+           "can_offload for many batches in one call: each item of batches is one request's "
+           "keys; up to inflight requests are in flight at once, the GIL released while they "
+           "run -> [CanOffloadResult] in the order given. The first failed request raises "
+           "(after all have completed).")
       .def("register", &PyClient::Register, py::arg("entries"),
            "Fire-and-forget, batched registration of [(key, value, metadata), ...]. Blocks only "
            "under back-pressure (up to timeout_ms), then raises UnavailableError.")

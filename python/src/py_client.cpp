@@ -2,6 +2,8 @@
 
 #include <pybind11/stl.h>
 
+#include <deque>
+#include <optional>
 #include <utility>
 
 #include "codec/key_format.h"
@@ -119,6 +121,29 @@ py::object PyClient::CanOffloadAsync(py::handle keys) {
     return py::cast(MakeOffload(std::move(*in), std::move(r)));
   });
   return future;
+}
+
+py::list PyClient::CanOffloadMany(py::handle batches, size_t inflight) {
+  if (closed_) throw StatusError(UnavailableError("the client is closed"));
+  if (inflight == 0) throw StatusError(InvalidArgumentError("inflight must be at least 1"));
+  std::vector<KeyInput> inputs;
+  for (py::handle item : py::iter(batches)) inputs.push_back(ConvertKeys(item));
+  std::vector<std::optional<Result<CanOffloadResult>>> results(inputs.size());
+  {
+    py::gil_scoped_release nogil;
+    std::deque<std::future<Result<CanOffloadResult>>> window;
+    size_t next = 0;
+    for (size_t done = 0; done < inputs.size(); ++done) {
+      while (next < inputs.size() && next - done < inflight)
+        window.push_back(client_->CanOffloadAsync(inputs[next++].keys));
+      results[done] = window.front().get();
+      window.pop_front();
+    }
+  }
+  py::list out(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i)
+    out[i] = py::cast(MakeOffload(std::move(inputs[i]), Check(std::move(*results[i]))));
+  return out;
 }
 
 py::list PyClient::Match(py::handle keys, bool prefix) {

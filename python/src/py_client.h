@@ -42,6 +42,9 @@ class PyClient {
 
   PyCanOffloadResult CanOffload(py::handle keys);
   py::object CanOffloadAsync(py::handle keys);
+  // Many batches in one call: each item of `batches` is one request's keys; up to `inflight`
+  // requests are on the wire at once, all with the GIL released. Results in the order given.
+  py::list CanOffloadMany(py::handle batches, size_t inflight);
   py::list Match(py::handle keys, bool prefix);
   py::object MatchAsync(py::handle keys, bool prefix);
   uint64_t Remove(py::handle keys);

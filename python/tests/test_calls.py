@@ -110,3 +110,24 @@ def test_fixed_width_array_keys(start_hub):
         assert r.granted.shape == (2, 16)
         assert c.register_sync([(bytes(keys[0]), b"v")]) == [R.STORED]
         assert c.match(keys) == [(bytes(keys[0]), b"v", b"")]
+
+
+def test_can_offload_many(u64_hub):
+    batches = [np.arange(i * 100, i * 100 + 100, dtype=np.uint64) for i in range(40)]
+    with u64_hub.client(client_id=7) as owner, u64_hub.client(client_id=8) as other:
+        assert owner.register_sync([(5, b"v5"), (1234, b"v")]) == [R.STORED, R.STORED]
+        results = owner.can_offload_many(batches, inflight=3)
+        assert len(results) == 40 and all(len(r) == 100 for r in results)
+        for i, r in enumerate(results):
+            stored = [k for k in (5, 1234) if i * 100 <= k < i * 100 + 100]
+            assert list(r.already_stored) == stored
+            assert list(r.granted) == [k for k in batches[i] if k not in stored]
+        # The same keys from another owner, in a list of lists: now leased, in order.
+        again = other.can_offload_many([[int(k) for k in b] for b in batches[:2]])
+        assert [list(r.leased) for r in again] == [[k for k in range(100) if k != 5],
+                                                  list(range(100, 200))]
+        assert owner.can_offload_many([]) == []
+        with pytest.raises(blockhub.InvalidArgumentError):
+            owner.can_offload_many(batches, inflight=0)
+        with pytest.raises(blockhub.InvalidArgumentError):
+            owner.can_offload_many([[b"ok"], [-1]])

@@ -12,6 +12,7 @@
 #include "common/logging.h"
 #include "common/version.h"
 #include "tools/cli/cli_commands.h"
+#include "tools/cli/cli_keygen.h"
 
 namespace blockhub::cli {
 namespace {
@@ -31,6 +32,7 @@ struct Args {
   bool prefix = false;
   std::string hello_name;
   std::string hello_metadata;
+  std::string key_prefix = kDefaultKeyPrefix;
 };
 
 void AddCommonOptions(CLI::App& app, CommonSettings& s, Args& a) {
@@ -150,6 +152,11 @@ int Main(int argc, char** argv) {
       "Rule: decoded as a bare message first; if that fails, the first 4 bytes are taken as a "
       "request id (a query/reply frame). Values and metadata are shown in Dynamo's layouts");
   decode->add_option("HEX", a.hex, "The frame as hex bytes")->required();
+  auto* keygen = app.add_subcommand(
+      "keygen",
+      "Write a CurveZMQ key pair (no hub needed): PREFIX.key (secret, Z85, mode 0600) and "
+      "PREFIX.pub (public, Z85); print the public key");
+  keygen->add_option("--out", a.key_prefix, "File prefix")->capture_default_str();
 
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
     sub->footer(
@@ -163,6 +170,7 @@ int Main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
+  if (*keygen) return RunKeygen(s, a.key_prefix);
   if (Status st = Finish(s, a, app); !st.ok()) return ReportError(s, st, kExitUsage);
   (void)SetupLogging("warn");
 
