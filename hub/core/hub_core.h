@@ -38,9 +38,10 @@ class CatalogListener {
 // hub/STATS.md.
 struct HubCounters {
   // leases
-  uint64_t leases_granted = 0;    // new leases
-  uint64_t leases_refreshed = 0;  // same owner asked again / Renew
-  uint64_t leases_denied = 0;     // Leased answers
+  uint64_t leases_granted = 0;            // new leases
+  uint64_t leases_refreshed = 0;          // same owner asked again / Renew
+  uint64_t leases_offload_refreshed = 0;  // the CanOffload part of leases_refreshed (Granted)
+  uint64_t leases_denied = 0;             // Leased answers
   uint64_t leases_released_by_register = 0;
   uint64_t leases_released = 0;  // by Release
   uint64_t leases_expired = 0;

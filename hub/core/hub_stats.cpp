@@ -8,6 +8,7 @@ const HubCounters& HubCore::Impl::SyncedCounters() {
   const LeaseCounters& l = leases.counters();
   counters.leases_granted = l.granted;
   counters.leases_refreshed = l.refreshed;
+  counters.leases_offload_refreshed = l.offload_refreshed;
   counters.leases_denied = l.denied;
   counters.leases_released_by_register = l.released_by_register;
   counters.leases_released = l.released;
@@ -21,6 +22,7 @@ StatsResponse HubCore::Impl::StatsBody() {
   out.counters = {
       {"leases_granted", c.leases_granted},
       {"leases_refreshed", c.leases_refreshed},
+      {"leases_offload_refreshed", c.leases_offload_refreshed},
       {"leases_denied", c.leases_denied},
       {"leases_released_by_register", c.leases_released_by_register},
       {"leases_released", c.leases_released},

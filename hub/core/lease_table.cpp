@@ -65,6 +65,7 @@ LeaseTable::AcquireResult LeaseTable::Acquire(std::string_view key, uint64_t own
   }
   Set(idx, owner, Ns(now) + ttl_ns_);
   ++counters_.refreshed;
+  ++counters_.offload_refreshed;
   return AcquireResult::kRefreshed;
 }
 

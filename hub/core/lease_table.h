@@ -24,9 +24,10 @@
 namespace blockhub {
 
 struct LeaseCounters {
-  uint64_t granted = 0;    // new leases
-  uint64_t refreshed = 0;  // same owner asked again (CanOffload) or Renew
-  uint64_t denied = 0;     // Leased answers
+  uint64_t granted = 0;            // new leases
+  uint64_t refreshed = 0;          // same owner asked again (CanOffload) or Renew
+  uint64_t offload_refreshed = 0;  // the CanOffload part of `refreshed` (answered Granted)
+  uint64_t denied = 0;             // Leased answers
   uint64_t released_by_register = 0;
   uint64_t released = 0;  // by Release
   uint64_t expired = 0;

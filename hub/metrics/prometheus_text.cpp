@@ -139,7 +139,12 @@ void WriteQueries(Writer& w, const MetricsSnapshot& s) {
 void WriteLeases(Writer& w, const MetricsSnapshot& s) {
   const HubCounters& c = s.core;
   Gauge(w, "registry_lease_active", "Current number of active leases.", s.lease_active);
-  Counter(w, "registry_lease_grants_total", "Total number of leases granted.", c.leases_granted);
+  // Dynamo's meaning: every Granted answer, a refresh by the lease's owner included.
+  Counter(w, "registry_lease_grants_total",
+          "Total number of Granted answers (new leases and refreshes).",
+          c.leases_granted + c.leases_offload_refreshed);
+  Counter(w, "registry_lease_new_total", "New leases (Granted to a key with no live lease).",
+          c.leases_granted);
   Counter(w, "registry_lease_denied_total", "Total number of lease denials due to existing leases.",
           c.leases_denied);
   Counter(w, "registry_lease_released_total", "Total number of leases released on register.",

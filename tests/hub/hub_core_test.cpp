@@ -30,6 +30,7 @@ TEST_CASE("a key leased by another owner is Leased, the holder's repeat refreshe
   const HubCounters& c = h.core().counters();
   CHECK(c.leases_granted == 1);
   CHECK(c.leases_refreshed == 1);
+  CHECK(c.leases_offload_refreshed == 1);
   CHECK(c.leases_denied == 2);
 }
 
@@ -117,6 +118,9 @@ TEST_CASE("Renew and Release") {
                                                                    RenewStatus::kAlreadyStored,
                                                                    RenewStatus::kNotHeld});
   CHECK(h.Renew(2, {1}, At(900)) == std::vector<RenewStatus>{RenewStatus::kNotHeld});
+  // A Renew refreshes the lease but is not a Granted answer.
+  CHECK(h.core().counters().leases_refreshed == 1);
+  CHECK(h.core().counters().leases_offload_refreshed == 0);
   // 1 was renewed to 1900; 2 expired at 1000.
   CHECK(h.Release(1, {1, 1, 2}, At(1500)) == 1);
   CHECK(h.Renew(1, {2}, At(1500)) == std::vector<RenewStatus>{RenewStatus::kNotHeld});

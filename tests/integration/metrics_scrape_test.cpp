@@ -137,7 +137,8 @@ TEST_CASE("metrics: exact counters after known traffic plus healthz and readyz")
   CHECK(m.Value("registry_query_match_hits_total") == 3);
   CHECK(m.Value("registry_query_match_misses_total") == 2);
   CHECK(m.Value("registry_query_decode_failures_total") == 2);
-  CHECK(m.Value("registry_lease_grants_total") == 4);
+  CHECK(m.Value("registry_lease_grants_total") == 4);  // no refresh in this traffic
+  CHECK(m.Value("registry_lease_new_total") == 4);
   CHECK(m.Value("registry_lease_denied_total") == 1);
   CHECK(m.Value("registry_lease_active") == 4);
   CHECK(m.Value("registry_offload_already_stored_total") == 1);

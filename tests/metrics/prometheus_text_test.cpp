@@ -50,6 +50,7 @@ TEST_CASE("RenderPrometheus: every family has HELP and TYPE and the format rules
         {"registry_query_match_misses_total", "counter"},
         {"registry_lease_active", "gauge"},
         {"registry_lease_grants_total", "counter"},
+        {"registry_lease_new_total", "counter"},
         {"registry_lease_denied_total", "counter"},
         {"registry_lease_released_total", "counter"},
         {"registry_lease_expired_total", "counter"},
@@ -87,7 +88,8 @@ TEST_CASE("RenderPrometheus: counters and gauges carry the snapshot's exact valu
   CHECK(e.Value("registry_uptime_seconds") == 12.5);
   CHECK(e.Value("registry_records_current") == 4242);
   CHECK(e.Value("registry_lease_active") == 17);
-  CHECK(e.Value("registry_lease_grants_total") == 101);
+  CHECK(e.Value("registry_lease_grants_total") == 101 + 116);  // new + CanOffload refreshes
+  CHECK(e.Value("registry_lease_new_total") == 101);
   CHECK(e.Value("registry_lease_refreshed_total") == 102);
   CHECK(e.Value("registry_lease_denied_total") == 103);
   CHECK(e.Value("registry_lease_released_total") == 104);

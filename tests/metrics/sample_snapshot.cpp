@@ -20,6 +20,7 @@ MetricsSnapshot MakeSampleSnapshot(bool with_persistence) {
   HubCounters& c = s.core;
   c.leases_granted = 101;
   c.leases_refreshed = 102;
+  c.leases_offload_refreshed = 116;
   c.leases_denied = 103;
   c.leases_released_by_register = 104;
   c.leases_released = 105;
