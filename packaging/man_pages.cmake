@@ -9,7 +9,8 @@ endif()
 set(_blockhub_man_pages
   "blockhubd|block-deduplication hub (block catalog and upload leases over ZeroMQ)"
   "blockhub|command-line client of a blockhub hub"
-  "blockhub-bench|benchmark programs of blockhub")
+  "blockhub-bench|benchmark programs of blockhub"
+  "blockhub-dedup|deduplicate files into a chunk store, many writers coordinated by a blockhub hub")
 set(_blockhub_man_outputs)
 foreach(entry IN LISTS _blockhub_man_pages)
   string(REPLACE "|" ";" entry "${entry}")
