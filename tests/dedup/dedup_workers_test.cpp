@@ -4,11 +4,15 @@
 // chunk file created exactly once (the store's creation logs), all four manifests restore
 // byte-identical, and no lease left live at the hub. Bounded: every process has a deadline.
 #include <doctest/doctest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <thread>
 #include <map>
 #include <random>
 #include <string>
@@ -193,6 +197,79 @@ TEST_CASE("dedup: four writers at once into one store create every chunk exactly
     CHECK(Tree(out / fs::relative(src, "/")) == Tree(src));
   }
   CHECK(StatOf(*hub, "active_leases") == 0);
+}
+
+// Lines of every creation log of the store (one per chunk file created).
+size_t CreatedLines(const fs::path& store) {
+  size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(store / "log", ec)) {
+    std::ifstream in(e.path());
+    std::string line;
+    while (std::getline(in, line)) ++n;
+  }
+  return n;
+}
+
+TEST_CASE("dedup: a writer SIGKILLed mid-upload: its leases expire, a second run completes") {
+  auto hub = HubProcess::Start(HubArgs({"--key-format", "key128", "--lease-timeout-ms", "1000"}));
+  REQUIRE(hub.has_value());
+  TempDir tmp;
+  std::mt19937_64 rng(99);
+  fs::path src = tmp.path / "big";
+  Write(src, Random(rng, 48 << 20));  // ~3,000 chunks of 16 KiB: one fsync each
+  fs::path store = tmp.path / "store";
+  std::string q = "DYN_REGISTRY_CLIENT_QUERY_ADDR=" + hub->query_endpoint();
+  std::string r = "DYN_REGISTRY_CLIENT_REGISTER_ADDR=" + hub->register_endpoint();
+  std::vector<std::string> argv_s = {BLOCKHUB_DEDUP_PATH, "put",     "--no-progress",
+                                     "--chunk-avg",       "16384",   "--store",
+                                     store.string(),      src.string()};
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    char* envp[] = {q.data(), r.data(), nullptr};
+    execve(BLOCKHUB_DEDUP_PATH, argv.data(), envp);
+    _exit(127);
+  }
+  // Kill it once it has created some chunk files but (on any sane machine) not all of them.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  int status = 0;
+  bool exited = false;
+  while (CreatedLines(store) < 50 && std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // poll interval, bounded above
+  }
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  REQUIRE_MESSAGE(!exited, "the first put finished before it could be killed");
+  CHECK(WIFSIGNALED(status));
+  size_t before = CreatedLines(store);
+  CHECK(StatOf(*hub, "active_leases") > 0);  // the dead writer's leases
+
+  fs::path manifest = tmp.path / "m";
+  ProcessResult again = Dedup(*hub, {"put", "--no-progress", "--chunk-avg", "16384", "--store",
+                                     store.string(), "--manifest", manifest.string(),
+                                     src.string()});
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  CHECK(CreatedLines(store) > before);
+  CHECK(StatOf(*hub, "leases_expired") > 0);
+  CHECK(StatOf(*hub, "active_leases") == 0);
+  CHECK(fs::is_empty(store / "tmp"));  // the dead writer's temporary removed, none left
+  fs::path out = tmp.path / "out";
+  ProcessResult get = Dedup(*hub, {"get", "--store", store.string(), manifest.string(), "--to",
+                                   out.string()});
+  INFO(get.err);
+  REQUIRE(get.exit_code == 0);
+  CHECK(Read(out / fs::relative(src, "/")) == Read(src));
 }
 
 }  // namespace
