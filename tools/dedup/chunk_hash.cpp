@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "common/bytes.h"
+
 namespace blockhub::dedup {
 
 Result<HashKind> ParseHashKind(std::string_view name) {
@@ -30,16 +32,7 @@ std::string Hash128(HashKind kind, std::span<const uint8_t> data) {
   return h.Finish();
 }
 
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
+std::string Hex(std::string_view bytes) { return ToHex(bytes); }
 
 bool FromHex32(std::string_view hex, std::string& out) {
   if (hex.size() != 32) return false;
