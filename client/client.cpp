@@ -51,32 +51,43 @@ Status NeedsV2(const ClientOptions& o, std::string_view op) {
 
 KeyList Views(Client::Keys keys) { return KeyList(keys.begin(), keys.end()); }
 
-// Encodes `body`, submits it, and converts the reply with `convert(const Message&) -> Result<T>`,
-// where the Message's body is known not to be an ErrorResponse.
-template <typename T, typename Body, typename Convert>
-std::future<Result<T>> Submit(Client::Impl& impl, Body body, Convert convert) {
+// Encodes `body`, submits it, converts the reply with `convert(const Message&) -> Result<T>`
+// (the Message's body is known not to be an ErrorResponse) and hands the result to `done` on the
+// I/O thread, exactly once.
+template <typename T, typename Body, typename Convert, typename Done>
+void SubmitThen(Client::Impl& impl, Body body, Convert convert, Done done) {
   const ClientOptions& o = impl.options();
   Message msg{o.protocol, o.client_id, 0, std::move(body)};
   std::string encoded;
-  if (Status s = Encode(msg, encoded); !s.ok()) return Ready<T>(std::move(s));
+  if (Status s = Encode(msg, encoded); !s.ok()) {
+    done(Result<T>(std::move(s)));
+    return;
+  }
+  impl.Submit(std::move(encoded), [convert = std::move(convert),
+                                   done = std::move(done)](Result<std::string> reply) mutable {
+    if (!reply) {
+      done(Result<T>(reply.error()));
+      return;
+    }
+    Result<Message> decoded = DecodeResponse(*reply, ResponseLimits());
+    if (!decoded) {
+      done(Result<T>(
+          MalformedError(fmt::format("undecodable reply: {}", decoded.error().ToString()))));
+    } else if (const auto* err = std::get_if<ErrorResponse>(&decoded->body)) {
+      done(Result<T>(ErrorStatus(*decoded, *err)));
+    } else {
+      done(convert(*decoded));
+    }
+  });
+}
+
+// SubmitThen with a future for the result.
+template <typename T, typename Body, typename Convert>
+std::future<Result<T>> Submit(Client::Impl& impl, Body body, Convert convert) {
   auto promise = std::make_shared<std::promise<Result<T>>>();
   auto future = promise->get_future();
-  impl.Submit(
-      std::move(encoded), [promise, convert = std::move(convert)](Result<std::string> reply) {
-        if (!reply) {
-          promise->set_value(reply.error());
-          return;
-        }
-        Result<Message> decoded = DecodeResponse(*reply, ResponseLimits());
-        if (!decoded) {
-          promise->set_value(
-              MalformedError(fmt::format("undecodable reply: {}", decoded.error().ToString())));
-        } else if (const auto* err = std::get_if<ErrorResponse>(&decoded->body)) {
-          promise->set_value(ErrorStatus(*decoded, *err));
-        } else {
-          promise->set_value(convert(*decoded));
-        }
-      });
+  SubmitThen<T>(impl, std::move(body), std::move(convert),
+                [promise](Result<T> r) { promise->set_value(std::move(r)); });
   return future;
 }
 
@@ -159,6 +170,20 @@ std::future<Result<CanOffloadResult>> Client::CanOffloadAsync(Keys keys) {
         }
         return out;
       });
+}
+
+void Client::CanOffloadStatusesThen(Keys keys,
+                                    std::function<void(Result<CanOffloadStatuses>)> done) {
+  const size_t want = keys.size();
+  SubmitThen<CanOffloadStatuses>(
+      *impl_, blockhub::CanOffload{Views(keys)},
+      [want](const Message& m) -> Result<CanOffloadStatuses> {
+        const auto* r = std::get_if<CanOffloadResponse>(&m.body);
+        if (r == nullptr) return UnexpectedReply(m, "CanOffloadResponse");
+        if (r->statuses.size() != want) return CountMismatch(r->statuses.size(), want);
+        return CanOffloadStatuses{r->statuses, r->lease_ttl_ms};
+      },
+      std::move(done));
 }
 
 std::future<Result<std::vector<BlockEntry>>> Client::MatchAsync(Keys keys, MatchMode mode) {

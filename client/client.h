@@ -30,6 +30,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <span>
@@ -52,6 +53,12 @@ struct CanOffloadResult {
   std::vector<std::string> already_stored;
   std::vector<std::string> leased;  // keys another owner is uploading
   uint32_t lease_ttl_ms = 0;        // v2 only (0 in v1)
+};
+
+// The statuses of a CanOffload alone, for callers that keep their keys (no per-key copies).
+struct CanOffloadStatuses {
+  std::vector<OffloadStatus> statuses;  // per requested key, in request order
+  uint32_t lease_ttl_ms = 0;            // v2 only (0 in v1)
 };
 
 struct HelloResult {
@@ -117,6 +124,11 @@ class Client {
   Status Close();
 
   std::future<Result<CanOffloadResult>> CanOffloadAsync(Keys keys);
+  // CanOffload answering the statuses only, with `done` called on the client's I/O thread exactly
+  // once (the answer, an error, a timeout, or Unavailable at Close). The keys are encoded before it
+  // returns. `done` must not block; it may submit further requests, which is how a batch caller
+  // keeps a window of requests in flight without a thread wake-up per reply.
+  void CanOffloadStatusesThen(Keys keys, std::function<void(Result<CanOffloadStatuses>)> done);
   std::future<Result<std::vector<BlockEntry>>> MatchAsync(Keys keys,
                                                           MatchMode mode = MatchMode::kAll);
   std::future<Result<uint64_t>> RemoveAsync(Keys keys);

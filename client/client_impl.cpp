@@ -99,7 +99,8 @@ void Client::Impl::Submit(std::string message, Completion done) {
     done(UnavailableError("the client is closed"));
     return;
   }
-  transport_->Wake();
+  // Submitted from a completion on the I/O thread: its loop sends it before it waits again.
+  if (std::this_thread::get_id() != io_thread_.get_id()) transport_->Wake();
 }
 
 Status Client::Impl::Register(std::vector<BlockEntry> entries) {

@@ -2,7 +2,8 @@
 
 #include <pybind11/stl.h>
 
-#include <deque>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <utility>
 
@@ -55,13 +56,78 @@ py::list RegisterStatuses(const std::vector<RegisterStatus>& v) {
   return out;
 }
 
-PyCanOffloadResult MakeOffload(KeyInput in, CanOffloadResult&& r) {
+PyCanOffloadResult MakeOffload(KeyInput in, const std::vector<OffloadStatus>& statuses,
+                               uint32_t lease_ttl_ms) {
   PyCanOffloadResult out;
   out.input = std::move(in);
-  out.statuses = Bytes(r.statuses);
-  out.lease_ttl_ms = r.lease_ttl_ms;
+  out.statuses = Bytes(statuses);
+  out.lease_ttl_ms = lease_ttl_ms;
   return out;
 }
+
+PyCanOffloadResult MakeOffload(KeyInput in, CanOffloadResult&& r) {
+  return MakeOffload(std::move(in), r.statuses, r.lease_ttl_ms);
+}
+
+// can_offload_many's window: the first `inflight` requests are sent by the caller's thread, and
+// each answer (delivered on the client's I/O thread) sends the next batch from there, so a whole
+// window runs without waking the caller; it sleeps once, until every sent request has completed.
+// After a failure nothing more is sent.
+class OffloadWindow {
+ public:
+  OffloadWindow(Client& client, const std::vector<KeyInput>& inputs, size_t inflight)
+      : client_(client), inputs_(inputs), inflight_(inflight), results_(inputs.size()) {}
+
+  std::vector<std::optional<Result<CanOffloadStatuses>>> Run() {
+    for (;;) {
+      size_t j = 0;
+      {
+        std::lock_guard lock(mu_);
+        if (next_ == inputs_.size() || failed_ || submitted_ - completed_ >= inflight_) break;
+        j = next_++;
+        ++submitted_;
+      }
+      Send(j);
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait(lock,
+             [&] { return completed_ == submitted_ && (next_ == inputs_.size() || failed_); });
+    return std::move(results_);
+  }
+
+ private:
+  void Send(size_t i) {
+    client_.CanOffloadStatusesThen(
+        inputs_[i].keys, [this, i](Result<CanOffloadStatuses> r) { Done(i, std::move(r)); });
+  }
+
+  // Touches `this` after unlocking only when it has sent another request, whose completion the
+  // waiter in Run() still needs: the window outlives every callback.
+  void Done(size_t i, Result<CanOffloadStatuses> r) {
+    std::optional<size_t> again;
+    {
+      std::lock_guard lock(mu_);
+      if (!r) failed_ = true;
+      results_[i] = std::move(r);
+      if (!failed_ && next_ < inputs_.size()) {
+        again = next_++;
+        ++submitted_;
+      }
+      ++completed_;
+      if (completed_ == submitted_ && (next_ == inputs_.size() || failed_)) cv_.notify_all();
+    }
+    if (again) Send(*again);
+  }
+
+  Client& client_;
+  const std::vector<KeyInput>& inputs_;
+  const size_t inflight_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t next_ = 0, submitted_ = 0, completed_ = 0;
+  bool failed_ = false;
+  std::vector<std::optional<Result<CanOffloadStatuses>>> results_;
+};
 
 }  // namespace
 
@@ -128,21 +194,19 @@ py::list PyClient::CanOffloadMany(py::handle batches, size_t inflight) {
   if (inflight == 0) throw StatusError(InvalidArgumentError("inflight must be at least 1"));
   std::vector<KeyInput> inputs;
   for (py::handle item : py::iter(batches)) inputs.push_back(ConvertKeys(item));
-  std::vector<std::optional<Result<CanOffloadResult>>> results(inputs.size());
+  std::vector<std::optional<Result<CanOffloadStatuses>>> results;
   {
     py::gil_scoped_release nogil;
-    std::deque<std::future<Result<CanOffloadResult>>> window;
-    size_t next = 0;
-    for (size_t done = 0; done < inputs.size(); ++done) {
-      while (next < inputs.size() && next - done < inflight)
-        window.push_back(client_->CanOffloadAsync(inputs[next++].keys));
-      results[done] = window.front().get();
-      window.pop_front();
-    }
+    results = OffloadWindow(*client_, inputs, inflight).Run();
+  }
+  // The first failure in batch order is raised (later batches may not have been sent).
+  for (auto& r : results) {
+    if (r && !*r) throw StatusError(r->error());
   }
   py::list out(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i)
-    out[i] = py::cast(MakeOffload(std::move(inputs[i]), Check(std::move(*results[i]))));
+    out[i] = py::cast(
+        MakeOffload(std::move(inputs[i]), (*results[i])->statuses, (*results[i])->lease_ttl_ms));
   return out;
 }
 

@@ -42,6 +42,12 @@ def test_hub_down_times_out_within_the_request_timeout(start_hub):
         assert e.value.code == "timeout"
         assert isinstance(e.value, TimeoutError)  # also the builtin
         assert 0.25 <= elapsed < 2.0
+        # A window of requests fails as a whole with the first failure, after one request
+        # timeout (the failed first window sends no more batches), not one timeout per batch.
+        t0 = time.monotonic()
+        with pytest.raises(blockhub.TimeoutError):
+            c.can_offload_many([[b"a"], [b"b"], [b"c"], [b"d"], [b"e"]], inflight=2)
+        assert time.monotonic() - t0 < 1.5
 
 
 def test_bad_environment_value_names_the_variable(monkeypatch):

@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -150,6 +152,48 @@ TEST_CASE("client+hub: 1,000 requests in flight on one connection all come back 
   CHECK(ok == kInFlight);
   CHECK(c->counters().replies_matched == kInFlight);
   CHECK(c->counters().late_replies == 0);
+}
+
+TEST_CASE("client+hub: CanOffloadStatusesThen chains requests from its completions, in order") {
+  HubProcess hub = StartHub();
+  auto c = Connect(hub, 402);
+  REQUIRE(c->RegisterSync(std::vector<BlockEntry>{{"chain-3", "v", ""}}).has_value());
+  // Each completion (on the client's I/O thread) sends the next request; the caller waits once.
+  constexpr int kChain = 50;
+  std::vector<Keys> keys(kChain);
+  for (int i = 0; i < kChain; ++i) keys[i] = {fmt::format("chain-{}", i), "chain-3"};
+  std::vector<std::vector<OffloadStatus>> got;
+  std::promise<Status> finished;
+  std::function<void(int)> send = [&](int i) {
+    c->CanOffloadStatusesThen(keys[i], [&, i](Result<CanOffloadStatuses> r) {
+      if (!r) return finished.set_value(r.error());
+      got.push_back(r->statuses);
+      if (i + 1 < kChain) return send(i + 1);
+      finished.set_value(Status::Ok());
+    });
+  };
+  send(0);
+  auto f = finished.get_future();
+  REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  Status s = f.get();
+  REQUIRE_MESSAGE(s.ok(), s.ToString());
+  REQUIRE(got.size() == kChain);
+  for (int i = 0; i < kChain; ++i) {
+    const OffloadStatus first = i == 3 ? OffloadStatus::kAlreadyStored : OffloadStatus::kGranted;
+    CHECK(got[i] == std::vector<OffloadStatus>{first, OffloadStatus::kAlreadyStored});
+  }
+  CHECK(c->counters().replies_matched == kChain + 1);
+}
+
+TEST_CASE("client+hub: CanOffloadStatusesThen after Close completes at once with Unavailable") {
+  HubProcess hub = StartHub();
+  auto c = Connect(hub, 403);
+  REQUIRE(c->Close().ok());
+  std::optional<Result<CanOffloadStatuses>> got;
+  c->CanOffloadStatusesThen(Keys{"k"}, [&](Result<CanOffloadStatuses> r) { got = std::move(r); });
+  REQUIRE(got.has_value());
+  REQUIRE_FALSE(got->has_value());
+  CHECK(got->error().code() == StatusCode::kUnavailable);
 }
 
 TEST_CASE("client+hub: synchronous calls from many threads share one client") {
