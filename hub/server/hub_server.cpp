@@ -285,6 +285,8 @@ void HubServer::Impl::AppendServerStats(StatsResponse& stats) const {
       {"server_permission_denied", c.permission_denied},
       {"server_register_frames_denied", c.register_frames_denied},
       {"server_connected_peers", security.connected_peers},
+      {"server_authorized_keys_reloads", c.keys_reloads},
+      {"server_authorized_keys_reload_failures", c.keys_reload_failures},
   };
   for (const auto& [name, value] : kSecurity) stats.counters.emplace_back(name, value);
 }

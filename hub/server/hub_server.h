@@ -111,6 +111,8 @@ struct ServerCounters {
   uint64_t permission_denied = 0;       // queries refused for the sender's role
   uint64_t register_frames_denied = 0;  // PULL frames dropped for the sender's role
   uint64_t zap_accepted = 0;            // handshakes the ZAP handler admitted
+  uint64_t keys_reloads = 0;            // authorized-keys files re-read and in use
+  uint64_t keys_reload_failures = 0;    // re-reads that failed (the previous keys stay)
 };
 
 class HubServer {

@@ -190,11 +190,13 @@ void HubServer::Impl::ReloadAuthorizedKeys() {
   }
   auto loaded = AuthorizedKeys::Load(options.authorized_keys_path);
   if (!loaded) {
+    ++counters.keys_reload_failures;
     spdlog::error("authorized keys not reloaded, keeping the {} keys in use: {}",
                   authorized->size(), loaded.error().message());
     return;
   }
   authorized = std::make_shared<const AuthorizedKeys>(std::move(*loaded));
+  ++counters.keys_reloads;
   spdlog::info("authorized keys reloaded from {}: {} keys", options.authorized_keys_path,
                authorized->size());
 }

@@ -121,6 +121,11 @@ void AddSecurityOptions(OptionTable& t, ServerConfig& c) {
         "the public key clients need is derived from it). Needs --authorized-keys",
         "off", [&c](std::string_view text) -> Status {
           c.curve_secret_key_file = std::string(text);
+          if (text.empty()) return Status::Ok();
+          if (!CurveAvailable()) return InvalidArgumentError("this libzmq has no CURVE support");
+          auto secret = ReadCurveKeyFile(c.curve_secret_key_file, "the hub's secret key");
+          if (!secret) return secret.error();
+          c.curve_secret_z85 = std::move(*secret);
           return Status::Ok();
         });
   t.Add("--authorized-keys", "DYN_REGISTRY_HUB_AUTHORIZED_KEYS", "FILE",
@@ -128,6 +133,10 @@ void AddSecurityOptions(OptionTable& t, ServerConfig& c) {
         "each (roles reader, writer, admin; '#' comments); re-read on SIGHUP",
         "none", [&c](std::string_view text) -> Status {
           c.authorized_keys_file = std::string(text);
+          if (text.empty()) return Status::Ok();
+          auto keys = AuthorizedKeys::Load(c.authorized_keys_file);
+          if (!keys) return keys.error();
+          c.authorized_keys = std::make_shared<const AuthorizedKeys>(std::move(*keys));
           return Status::Ok();
         });
   t.Add("--max-peers", "DYN_REGISTRY_HUB_MAX_PEERS", "N",
@@ -137,8 +146,8 @@ void AddSecurityOptions(OptionTable& t, ServerConfig& c) {
         "0", Number(c.max_peers, 0, UINT32_MAX));
 }
 
-// Reads and checks both CurveZMQ files (a start-up error names the flag and the file).
-Status LoadSecurity(ServerConfig& c) {
+// Both CurveZMQ files or neither (each was read and checked when its setting was applied).
+Status CheckSecurity(const ServerConfig& c) {
   if (c.curve_secret_key_file.empty() && c.authorized_keys_file.empty()) return Status::Ok();
   if (c.authorized_keys_file.empty()) {
     return InvalidArgumentError(
@@ -150,15 +159,6 @@ Status LoadSecurity(ServerConfig& c) {
         "--authorized-keys needs --curve-secret-key-file FILE "
         "(DYN_REGISTRY_HUB_CURVE_SECRET_KEY_FILE): without a hub key there is no CurveZMQ");
   }
-  if (!CurveAvailable()) {
-    return InvalidArgumentError("--curve-secret-key-file: this libzmq has no CURVE support");
-  }
-  auto secret = ReadCurveKeyFile(c.curve_secret_key_file, "--curve-secret-key-file");
-  if (!secret) return secret.error();
-  auto keys = AuthorizedKeys::Load(c.authorized_keys_file);
-  if (!keys) return InvalidArgumentError("--authorized-keys: " + keys.error().message());
-  c.curve_secret_z85 = std::move(*secret);
-  c.authorized_keys = std::make_shared<const AuthorizedKeys>(std::move(*keys));
   return Status::Ok();
 }
 
@@ -324,7 +324,7 @@ Result<std::optional<ServerConfig>> ParseServerConfig(int argc, const char* cons
   if (Status s = table.Resolve(); !s.ok()) return s;
   ResolvePersistence(app.count("--data-dir") > 0, persistence_inputs, config);
   if (config.hub.max_leases == 0) config.hub.max_leases = config.hub.capacity;
-  if (Status s = LoadSecurity(config); !s.ok()) return s;
+  if (Status s = CheckSecurity(config); !s.ok()) return s;
   if (config.max_frame_bytes == 0) config.max_frame_bytes = MaxFrameBytesFor(config.hub.limits);
   // Cross-setting checks (e.g. --eviction tail needs u64 or positional keys).
   if (Status s = ValidateHubConfig(config.hub); !s.ok()) {
