@@ -4,6 +4,7 @@
 // file keeps the keys in use) and lease owners bound to the authenticated key.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <httplib.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -15,6 +16,7 @@
 
 #include "security/curve_keys.h"
 #include "tests/integration/integration_util.h"
+#include "tests/metrics/exposition_parser.h"
 #include "tests/support/hub_process.h"
 #include "tests/support/raw_sockets.h"
 
@@ -67,12 +69,14 @@ class CurveSetup {
     return {server.value_or(hub_.public_z85), p.public_z85, p.secret_z85};
   }
 
-  Result<HubProcess> StartHub(std::vector<std::string> extra = {}) const {
+  Result<HubProcess> StartHub(std::vector<std::string> extra = {}, bool metrics = false) const {
     std::vector<std::string> args = {
         "--key-format",      "u64",      "--curve-secret-key-file", hub_key_path(),
         "--authorized-keys", keys_path()};
     args.insert(args.end(), extra.begin(), extra.end());
-    return HubProcess::Start(HubArgs(args));
+    HubProcessOptions options = HubArgs(args);
+    options.metrics = metrics;
+    return HubProcess::Start(options);
   }
 
  private:
@@ -346,6 +350,53 @@ TEST_CASE("curve: a lease is bound to the key that took it, not only to the clie
         std::vector{OffloadStatus::kGranted});
   CHECK(BodyAs<CanOffloadResponse>(MustAsk(other, EncodeV1(CanOffload{{k1}}), &h)).statuses ==
         std::vector{OffloadStatus::kLeased});
+}
+
+Exposition Scrape(const HubProcess& hub) {
+  httplib::Client client(hub.metrics_url());
+  client.set_connection_timeout(2);
+  client.set_read_timeout(5);
+  auto res = client.Get("/metrics");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  auto parsed = ParseExposition(res->body);
+  REQUIRE_MESSAGE(parsed.has_value(), parsed.status().ToString());
+  CHECK(CheckExpositionRules(*parsed).ok());
+  return std::move(*parsed);
+}
+
+TEST_CASE("curve: refused connections and requests are counted in the metrics") {
+  CurveSetup setup;
+  auto hub = setup.StartHub({}, true);
+  REQUIRE_MESSAGE(hub.has_value(), hub.status().ToString());
+  RawDealer admin = Dealer(*hub, setup.Client("admin"));
+  RawDealer reader = Dealer(*hub, setup.Client("reader"));
+  RawDealer writer = Dealer(*hub, setup.Client("writer"));
+  RawDealer plain = Dealer(*hub, std::nullopt);
+  RawDealer stranger = Dealer(*hub, setup.Client("stranger"));
+  auto push = RawPush::Connect(hub->register_endpoint(), setup.Client("reader"));
+  REQUIRE(push.has_value());
+  RawReply h;
+  const std::string k = U64Key(50);
+  CheckDenied(MustAsk(reader, EncodeV2(2, Remove{{k}}), &h), ProtocolVersion::kV2);
+  CheckDenied(MustAsk(writer, EncodeV2(2, Remove{{k}}), &h), ProtocolVersion::kV2);
+  CheckDenied(MustAsk(writer, EncodeV2(2, Remove{{k}}), &h), ProtocolVersion::kV2);
+  REQUIRE(push->Send(EncodeV2(2, Register{{Entry{k, "v", ""}}})).ok());
+  CHECK(StatReaches(admin, "server_register_frames_denied", 1));
+  CHECK(GetsNoAnswer(plain));
+  CHECK(GetsNoAnswer(stranger));
+  CHECK(StatReaches(admin, "server_auth_unknown_key", 1));
+  const Exposition e = Scrape(*hub);
+  CHECK(e.Value("registry_permission_denied_total",
+                {{"role", "reader"}, {"query_type", "remove"}}) == 1);
+  CHECK(e.Value("registry_permission_denied_total",
+                {{"role", "writer"}, {"query_type", "remove"}}) == 2);
+  CHECK(e.Value("registry_permission_denied_total",
+                {{"role", "reader"}, {"query_type", "register"}}) == 1);
+  CHECK(e.Value("registry_auth_failures_total", {{"reason", "mechanism_mismatch"}}) >= 1);
+  CHECK(e.Value("registry_auth_failures_total", {{"reason", "unknown_key"}}) >= 1);
+  // Admin, reader and writer DEALERs and the reader's PUSH at least (refused ones come and go).
+  CHECK(e.Value("registry_connected_peers") >= 4);
 }
 
 TEST_CASE("curve: bad hub key configuration is a start-up error naming the setting") {
