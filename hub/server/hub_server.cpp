@@ -26,6 +26,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
+constexpr int kListenBacklog = 1024;
+
 size_t KeyCount(const Body& body) {
   return std::visit(
       [](const auto& m) -> size_t {
@@ -62,6 +64,11 @@ Status HubServer::Impl::Bind() {
   // the hub has noticed its old connection drop (otherwise ZeroMQ ignores the newcomer and the
   // worker's requests vanish until the old connection times out).
   if (Status s = router.SetInt(ZMQ_ROUTER_HANDOVER, 1); !s.ok()) return s;
+  // Connections waiting to be accepted (the kernel caps it at net.core.somaxconn): libzmq's
+  // default of 100 drops a burst of connects into SYN retries of a second or more.
+  for (ZmqSocket* socket : {&router, &pull}) {
+    if (Status s = socket->SetInt(ZMQ_BACKLOG, kListenBacklog); !s.ok()) return s;
+  }
   // libzmq checks each frame's announced size against this before allocating it.
   for (ZmqSocket* socket : {&router, &pull}) {
     if (Status s = socket->SetInt64(ZMQ_MAXMSGSIZE, options.max_frame_bytes); !s.ok()) return s;
@@ -134,8 +141,12 @@ Status HubServer::Impl::Loop() {
     if (reload_slot != SIZE_MAX && items[reload_slot].revents != 0) ReloadAuthorizedKeys();
     const size_t max = options.max_messages_per_wakeup;
     if (zap_slot != SIZE_MAX && (items[zap_slot].revents & ZMQ_POLLIN)) ServeZap(max);
-    if (items[monitor_slot].revents & ZMQ_POLLIN) ServeMonitor(router_monitor, router_peers, max);
-    if (items[monitor_slot + 1].revents & ZMQ_POLLIN) ServeMonitor(pull_monitor, pull_peers, max);
+    if (items[monitor_slot].revents & ZMQ_POLLIN) {
+      ServeMonitor(router_monitor, router_peers, query_endpoint, max);
+    }
+    if (items[monitor_slot + 1].revents & ZMQ_POLLIN) {
+      ServeMonitor(pull_monitor, pull_peers, register_endpoint, max);
+    }
     if (items[kRouter].revents & ZMQ_POLLIN) ServeQueries(options.max_messages_per_wakeup, false);
     if (items[kPull].revents & ZMQ_POLLIN) ServeRegistrations(options.max_messages_per_wakeup);
     SweepLeases();

@@ -7,6 +7,7 @@
 // removed key's new connections are refused at the handshake, and since every message's role is
 // looked up by its ZAP User-Id in the current table, the open connections of a removed key get
 // permission_denied for every further query (their registrations are dropped) from the reload on.
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <zmq.h>
 
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -49,6 +51,26 @@ bool ReceiveParts(void* socket, std::vector<std::string>& parts) {
   }
   zmq_msg_close(&msg);
   return !parts.empty();
+}
+
+// True when `fd` is a TCP connection accepted on `endpoint`'s port (a monitor event is read some
+// time after the accept: the descriptor may have been closed and reused meanwhile). Other
+// transports are not checked.
+bool AcceptedOn(int fd, const std::string& endpoint) {
+  if (!endpoint.starts_with("tcp://")) return true;
+  const size_t colon = endpoint.rfind(':');
+  if (colon == std::string::npos) return false;
+  const int port = std::atoi(endpoint.c_str() + colon + 1);
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return false;
+  if (addr.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port) == port;
+  }
+  if (addr.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port) == port;
+  }
+  return false;
 }
 
 Status OpenMonitor(const ZmqContext& context, ZmqSocket& socket, ZmqSocket& monitor,
@@ -136,7 +158,8 @@ void HubServer::Impl::ServeZap(size_t max) {
   }
 }
 
-void HubServer::Impl::ServeMonitor(ZmqSocket& monitor, uint64_t& peers, size_t max) {
+void HubServer::Impl::ServeMonitor(ZmqSocket& monitor, uint64_t& peers, const std::string& endpoint,
+                                   size_t max) {
   std::vector<std::string> parts;
   for (size_t i = 0; i < max && ReceiveParts(monitor.get(), parts); ++i) {
     if (parts[0].size() < 6) continue;
@@ -150,7 +173,9 @@ void HubServer::Impl::ServeMonitor(ZmqSocket& monitor, uint64_t& peers, size_t m
         if (options.max_peers != 0 && peers > options.max_peers) {
           // The event names the new connection's descriptor: ZeroMQ still owns it and closes it
           // when it sees the shutdown (the DISCONNECTED event then lowers the count again).
-          ::shutdown(static_cast<int>(value), SHUT_RDWR);
+          if (AcceptedOn(static_cast<int>(value), endpoint)) {
+            ::shutdown(static_cast<int>(value), SHUT_RDWR);
+          }
           CountAuthFailure(AuthFailure::kTooManyPeers,
                            "max_peers=" + std::to_string(options.max_peers));
         }

@@ -69,7 +69,8 @@ struct HubServer::Impl {
   // is authorized, 400 otherwise.
   void ServeZap(size_t max);
   // Connection events of one socket: the peer gauge, --max-peers, handshake failures.
-  void ServeMonitor(ZmqSocket& monitor, uint64_t& peers, size_t max);
+  // `endpoint` is the socket's bound endpoint.
+  void ServeMonitor(ZmqSocket& monitor, uint64_t& peers, const std::string& endpoint, size_t max);
   void ReloadAuthorizedKeys();
   // Under CurveZMQ: the authorized entry of the key that sent `msg` (its ZAP User-Id), looked up
   // in the current table, so a key removed by a reload loses its rights at its next message.
