@@ -10,6 +10,7 @@
 
 #include "client/client_impl.h"
 #include "codec/codec.h"
+#include "security/curve_keys.h"
 
 namespace blockhub {
 namespace {
@@ -114,8 +115,18 @@ Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   if (Status s = options.Validate(); !s.ok()) return s;
   auto hubs = options.hubs();
   if (!hubs) return hubs.error();
-  auto transport =
-      MakeZmqTransport({std::move(*hubs), RoutingIdFor(options.client_id), options.hwm});
+  ZmqTransportConfig config;
+  config.hubs = std::move(*hubs);
+  config.routing_id = RoutingIdFor(options.client_id);
+  config.hwm = options.hwm;
+  if (!options.curve_secret_key.empty()) {
+    auto public_key = CurvePublicFromSecret(options.curve_secret_key);
+    if (!public_key) return public_key.error();
+    config.curve_server_key = options.curve_server_key;
+    config.curve_public_key = std::move(*public_key);
+    config.curve_secret_key = options.curve_secret_key;
+  }
+  auto transport = MakeZmqTransport(config);
   if (!transport) return transport.error();
   return ConnectWith(std::move(options), std::move(*transport));
 }

@@ -3,9 +3,13 @@
 
 #include <doctest/doctest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
+
+#include "security/curve_keys.h"
 
 namespace blockhub {
 namespace {
@@ -18,7 +22,9 @@ const std::vector<std::string> kVars = {"DYN_REGISTRY_CLIENT_QUERY_ADDR",
                                         "DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS",
                                         "DYN_REGISTRY_CLIENT_ID",
                                         "DYN_REGISTRY_CLIENT_PROTOCOL",
-                                        "DYN_REGISTRY_CLIENT_HWM"};
+                                        "DYN_REGISTRY_CLIENT_HWM",
+                                        "DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY",
+                                        "DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE"};
 
 // Clears every client variable on entry and exit (tests in one binary run on one thread).
 struct CleanEnv {
@@ -85,6 +91,43 @@ TEST_CASE("client options: a bad value is an error naming the variable") {
     CHECK(o.error().code() == StatusCode::kInvalidArgument);
     CHECK(o.error().message().find(name) != std::string::npos);
   }
+}
+
+TEST_CASE("client options: CurveZMQ keys from the variables, bad ones named") {
+  CleanEnv env;
+  auto hub = GenerateCurveKeyPair();
+  auto client = GenerateCurveKeyPair();
+  REQUIRE(hub.has_value());
+  REQUIRE(client.has_value());
+  const std::string prefix = "client_options_test_curve_" + std::to_string(::getpid());
+  REQUIRE(WriteCurveKeyPair(prefix, *client).ok());
+  setenv("DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY", hub->public_z85.c_str(), 1);
+  setenv("DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE", (prefix + ".key").c_str(), 1);
+  auto o = ClientOptions::FromEnv();
+  REQUIRE_MESSAGE(o.has_value(), o.error().ToString());
+  CHECK(o->curve_server_key == hub->public_z85);
+  CHECK(o->curve_secret_key == client->secret_z85);
+
+  setenv("DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY", "not-a-key", 1);
+  auto bad_server = ClientOptions::FromEnv();
+  REQUIRE_FALSE(bad_server.has_value());
+  CHECK(bad_server.error().message().find("DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY") !=
+        std::string::npos);
+
+  setenv("DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY", hub->public_z85.c_str(), 1);
+  setenv("DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE", (prefix + ".missing").c_str(), 1);
+  auto bad_file = ClientOptions::FromEnv();
+  REQUIRE_FALSE(bad_file.has_value());
+  CHECK(bad_file.error().message().find("DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE") !=
+        std::string::npos);
+
+  unsetenv("DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE");  // one without the other
+  auto half = ClientOptions::FromEnv();
+  REQUIRE_FALSE(half.has_value());
+  CHECK(half.error().message().find("DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE") !=
+        std::string::npos);
+  std::remove((prefix + ".key").c_str());
+  std::remove((prefix + ".pub").c_str());
 }
 
 TEST_CASE("client options: client ids from numbers or text, stable routing ids") {
