@@ -48,7 +48,8 @@ Status ApplyCurve(ClientOptions& o) {
     return InvalidArgumentError(fmt::format(
         "environment variable {} needs {} (this client's secret key file)", kServer, kSecret));
   }
-  if (Status s = ValidateCurveKey(**server, "the hub's public key"); !s.ok()) return NamedError(kServer, s);
+  if (Status s = ValidateCurveKey(**server, "the hub's public key"); !s.ok())
+    return NamedError(kServer, s);
   auto secret = ReadCurveKeyFile(**secret_file, "secret key file");
   if (!secret) return NamedError(kSecret, secret.error());
   o.curve_server_key = **server;
@@ -214,6 +215,14 @@ Result<ClientOptions> ClientOptions::FromEnv() {
   if (hwm->has_value()) o.hwm = static_cast<int>(**hwm);
   if (o.max_pending_registrations < o.batch_size) o.max_pending_registrations = o.batch_size;
   if (Status s = ApplyCurve(o); !s.ok()) return s;
+  auto cache = EnvU64("DYN_REGISTRY_CLIENT_LOCAL_CACHE", 0, 1u << 30);
+  if (!cache) return cache.error();
+  if (cache->has_value()) o.local_cache_entries = static_cast<size_t>(**cache);
+  if (Status s =
+          ApplyMillis("DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS", 1, 86'400'000, o.local_cache_ttl);
+      !s.ok()) {
+    return s;
+  }
   if (Status s = o.Validate(); !s.ok()) return s;
   return o;
 }

@@ -24,7 +24,9 @@ const std::vector<std::string> kVars = {"DYN_REGISTRY_CLIENT_QUERY_ADDR",
                                         "DYN_REGISTRY_CLIENT_PROTOCOL",
                                         "DYN_REGISTRY_CLIENT_HWM",
                                         "DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY",
-                                        "DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE"};
+                                        "DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE",
+                                        "DYN_REGISTRY_CLIENT_LOCAL_CACHE",
+                                        "DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS"};
 
 // Clears every client variable on entry and exit (tests in one binary run on one thread).
 struct CleanEnv {
@@ -47,6 +49,8 @@ TEST_CASE("client options: defaults match the documented table") {
   CHECK(o->request_timeout == std::chrono::milliseconds(5000));
   CHECK(o->client_id == 0);  // random, chosen at Connect
   CHECK(o->protocol == ProtocolVersion::kV2);
+  CHECK(o->local_cache_entries == 0);
+  CHECK(o->local_cache_ttl == std::chrono::milliseconds(60000));
 }
 
 TEST_CASE("client options: every variable is applied") {
@@ -60,6 +64,8 @@ TEST_CASE("client options: every variable is applied") {
   setenv("DYN_REGISTRY_CLIENT_ID", "0x2a", 1);
   setenv("DYN_REGISTRY_CLIENT_PROTOCOL", "1", 1);
   setenv("DYN_REGISTRY_CLIENT_HWM", "50", 1);
+  setenv("DYN_REGISTRY_CLIENT_LOCAL_CACHE", "4096", 1);
+  setenv("DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS", "250", 1);
   auto o = ClientOptions::FromEnv();
   REQUIRE(o.has_value());
   CHECK(o->query_addr == "tcp://hub:1");
@@ -71,6 +77,8 @@ TEST_CASE("client options: every variable is applied") {
   CHECK(o->client_id == 42);
   CHECK(o->protocol == ProtocolVersion::kV1);
   CHECK(o->hwm == 50);
+  CHECK(o->local_cache_entries == 4096);
+  CHECK(o->local_cache_ttl == std::chrono::milliseconds(250));
 }
 
 TEST_CASE("client options: a bad value is an error naming the variable") {
@@ -81,7 +89,10 @@ TEST_CASE("client options: a bad value is an error naming the variable") {
            {"DYN_REGISTRY_CLIENT_BATCH_TIMEOUT_MS", "-1"},
            {"DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS", "5s"},
            {"DYN_REGISTRY_CLIENT_PROTOCOL", "3"},
-           {"DYN_REGISTRY_CLIENT_ID", "0"}}) {
+           {"DYN_REGISTRY_CLIENT_ID", "0"},
+           {"DYN_REGISTRY_CLIENT_LOCAL_CACHE", "-5"},
+           {"DYN_REGISTRY_CLIENT_LOCAL_CACHE", "lots"},
+           {"DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS", "0"}}) {
     CAPTURE(name);
     CAPTURE(bad);
     CleanEnv::Clear();
