@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -109,6 +111,27 @@ Status CountMismatch(size_t got, size_t want) {
   return MalformedError(fmt::format("the hub answered {} statuses for {} requested", got, want));
 }
 
+// Runs a completion answered without the hub (the local cache) on this thread, at once. A
+// completion that submits again and is answered locally again would recurse once per request:
+// completions started while one runs on this thread are queued and run by the outermost call, in
+// order, so the stack stays flat however long the chain.
+void DeliverLocally(std::function<void()> completion) {
+  thread_local bool running = false;
+  thread_local std::deque<std::function<void()>> queued;
+  if (running) {
+    queued.push_back(std::move(completion));
+    return;
+  }
+  running = true;
+  completion();
+  while (!queued.empty()) {
+    std::function<void()> next = std::move(queued.front());
+    queued.pop_front();
+    next();
+  }
+  running = false;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
@@ -193,19 +216,18 @@ void Client::CanOffloadStatusesThen(Keys keys,
   std::vector<std::string> asked;  // the keys sent, to learn AlreadyStored answers (cache on)
   KeyList ask;
   if (cache->enabled()) {
-    cached.assign(n, 0);
+    cache->KnownStored(keys, cached);
     for (size_t i = 0; i < n; ++i) {
-      if (cache->KnownStored(keys[i])) {
-        cached[i] = 1;
-      } else {
+      if (!cached[i]) {
         ask.push_back(keys[i]);
         asked.emplace_back(keys[i]);
       }
     }
     if (ask.size() == n) cached.clear();
     if (ask.empty() && n > 0) {
-      return done(
-          CanOffloadStatuses{std::vector<OffloadStatus>(n, OffloadStatus::kAlreadyStored), 0});
+      return DeliverLocally([done = std::move(done), n] {
+        done(CanOffloadStatuses{std::vector<OffloadStatus>(n, OffloadStatus::kAlreadyStored), 0});
+      });
     }
   } else {
     ask = Views(keys);

@@ -9,10 +9,10 @@ LocalCache::LocalCache(size_t capacity, Duration ttl, const Clock& clock)
   if (capacity_ > 0) map_.reserve(capacity_);
 }
 
-LocalCache::Slot* LocalCache::Find(std::string_view key) {
+LocalCache::Slot* LocalCache::Find(std::string_view key, TimePoint now) {
   auto it = map_.find(std::string(key));
   if (it == map_.end()) return nullptr;
-  if (clock_.Now() - it->second.learnt >= ttl_) {
+  if (now - it->second.learnt >= ttl_) {
     ++counters_.expired;
     EraseLocked(it);
     return nullptr;
@@ -24,15 +24,32 @@ LocalCache::Slot* LocalCache::Find(std::string_view key) {
 bool LocalCache::KnownStored(std::string_view key) {
   if (!enabled()) return false;
   std::lock_guard lock(mu_);
-  const bool hit = Find(key) != nullptr;
+  const bool hit = Find(key, clock_.Now()) != nullptr;
   ++(hit ? counters_.hits : counters_.misses);
   return hit;
+}
+
+size_t LocalCache::KnownStored(std::span<const std::string> keys, std::vector<uint8_t>& known) {
+  known.assign(keys.size(), 0);
+  if (!enabled()) return 0;
+  size_t hits = 0;
+  std::lock_guard lock(mu_);
+  const TimePoint now = clock_.Now();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (Find(keys[i], now) != nullptr) {
+      known[i] = 1;
+      ++hits;
+    }
+  }
+  counters_.hits += hits;
+  counters_.misses += keys.size() - hits;
+  return hits;
 }
 
 std::optional<BlockEntry> LocalCache::Entry(std::string_view key) {
   if (!enabled()) return std::nullopt;
   std::lock_guard lock(mu_);
-  Slot* slot = Find(key);
+  Slot* slot = Find(key, clock_.Now());
   if (slot == nullptr || !slot->entry) {
     ++counters_.misses;
     return std::nullopt;

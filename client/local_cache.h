@@ -17,9 +17,11 @@
 #include <list>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "client/block_entry.h"
 #include "common/clock.h"
@@ -44,6 +46,8 @@ class LocalCache {
 
   // CanOffload: true when `key` is known stored (with or without its entry).
   bool KnownStored(std::string_view key);
+  // KnownStored for a batch under one lock: known[i] = 1 when keys[i] is; returns how many are.
+  size_t KnownStored(std::span<const std::string> keys, std::vector<uint8_t>& known);
   // Match: the stored entry when it is known (a key learnt from CanOffload has none: a miss).
   std::optional<BlockEntry> Entry(std::string_view key);
 
@@ -63,7 +67,7 @@ class LocalCache {
   using Map = std::unordered_map<std::string, Slot>;
 
   // The live slot of `key`, refreshed in the LRU; nullptr (and the slot dropped) when expired.
-  Slot* Find(std::string_view key);
+  Slot* Find(std::string_view key, TimePoint now);
   void Put(std::string_view key, std::optional<BlockEntry> entry);
   void EraseLocked(Map::iterator it);
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -232,6 +233,34 @@ TEST_CASE("local cache: a new hub epoch clears it, and the cache never answers G
   // Granted keys are not remembered: asked again.
   auto f4 = client.CanOffloadAsync(k);
   CHECK(hub.WaitRequests(4, kWait).size() == 4);
+}
+
+TEST_CASE("local cache: a long chain of requests answered locally keeps a flat stack") {
+  FakeHub hub;
+  auto c = Client::Connect(CachedOptions(hub));
+  REQUIRE(c.has_value());
+  Client& client = **c;
+  std::vector<std::string> k = {"hot"};
+  auto teach = client.CanOffloadAsync(k);
+  auto reqs = hub.WaitRequests(1, kWait);
+  REQUIRE(reqs.size() == 1);
+  hub.Reply(reqs[0], Message{ProtocolVersion::kV2, 0, 9,
+                             CanOffloadResponse{30000, {OffloadStatus::kAlreadyStored}}});
+  REQUIRE(teach.get().has_value());
+  // Each completion sends the next request, every one answered by the cache before the call
+  // returns: 200,000 of them would overflow the stack if each completion ran inside the last.
+  constexpr int kChain = 200000;
+  int done = 0;
+  std::function<void()> next = [&] {
+    client.CanOffloadStatusesThen(k, [&](Result<CanOffloadStatuses> r) {
+      REQUIRE(r.has_value());
+      if (++done < kChain) next();
+    });
+  };
+  next();
+  CHECK(done == kChain);
+  CHECK(client.counters().cache_hits == kChain);
+  CHECK(client.counters().requests_sent == 1);
 }
 
 }  // namespace
