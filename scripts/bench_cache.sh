@@ -49,7 +49,6 @@ run() {
        END { print k, c, h }' <<<"$out"
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 : >"$work/off" && : >"$work/on"
 echo "| round | off keys/s | off hub CPU s/s | on keys/s | on hub CPU s/s | on hit ratio |"
@@ -70,9 +69,9 @@ for r in $(seq "$rounds"); do
   echo "$k1 $c1" >>"$work/on"
   echo "| $r | $k0 | $c0 | $k1 | $c1 | $h1 |"
 done
-off_k=$(cut -d' ' -f1 "$work/off" | median)
-on_k=$(cut -d' ' -f1 "$work/on" | median)
-off_c=$(cut -d' ' -f2 "$work/off" | median)
-on_c=$(cut -d' ' -f2 "$work/on" | median)
+off_k=$(cut -d' ' -f1 "$work/off" | bench_median)
+on_k=$(cut -d' ' -f1 "$work/on" | bench_median)
+off_c=$(cut -d' ' -f2 "$work/off" | bench_median)
+on_c=$(cut -d' ' -f2 "$work/on" | bench_median)
 echo "MEDIAN off keys/s=$off_k hub_cpu=$off_c  on keys/s=$on_k hub_cpu=$on_c"
 awk -v a="$on_k" -v b="$off_k" 'BEGIN { printf "RATIO cache_on/off keys/s=%.2f\n", a / b }'
