@@ -3,13 +3,15 @@
 #   register-sync keys/s   persistence on vs off   (batch 100, 4 clients; target on >= 0.5 x off)
 #   register keys/s        persistence on vs off   (fire-and-forget; target on >= 0.8 x off)
 #   can-offload keys/s     metrics on vs off       (target on >= 0.95 x off)
+#   can-offload keys/s     CurveZMQ on vs off      (target on >= 0.8 x off; the load generator
+#                          then encrypts too, with a writer key from `blockhub keygen`)
 #   recovery time of 10,000,000 entries            (blockhub-bench recovery; target < 10 s)
 # Each pair runs alternately (A B A B ...), every run on a freshly started hub (127.0.0.1,
 # ephemeral ports; persistence in a fresh temp dir; metrics on 127.0.0.1:0), same seed per round.
 # Prints the median of each side, the ratio, and RESULT lines. Every process is bounded by
 # `timeout` and stopped on exit.
 #
-# usage: scripts/bench_features.sh [--rounds N] [--duration S] [--skip-recovery]
+# usage: scripts/bench_features.sh [--rounds N] [--duration S] [--skip-recovery] [--only curve]
 #   BENCH_BUILD_DIR (default build-bench) is the Release build used (built here if needed).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,11 +20,13 @@ cd "$root"
 rounds=3
 duration=4
 recovery=1
+only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --skip-recovery) recovery=0; shift ;;
+    --only) only="$2"; shift 2 ;;
     -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "bench_features.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -32,7 +36,8 @@ clients=4 inflight=16 batch=100 keys=1000000 stored_ratio=0.5 capacity=100000000
 source scripts/deps.sh
 blockhub_install_deps
 source scripts/bench_lib.sh
-bench_build "${BENCH_BUILD_DIR:-build-bench}" blockhubd blockhub-bench
+bench_build "${BENCH_BUILD_DIR:-build-bench}" blockhubd blockhub-bench blockhub
+cli="${BENCH_BUILD_DIR:-build-bench}/tools/cli/blockhub"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/blockhub-features.XXXXXX")"
 hub_pid=""
@@ -62,7 +67,7 @@ run_load() {
   out=$(timeout -k 5 $((duration * 3 + 90)) "$bench" hub --query-addr "$query" \
     --register-addr "$register" --op "$1" --clients "$clients" --inflight "$inflight" \
     --batch "$batch" --keys "$keys" --stored-ratio "$stored_ratio" --key-format u64 \
-    --duration "$duration" --seed "$2" --no-progress) || {
+    --duration "$duration" --seed "$2" --no-progress "${load_extra[@]}") || {
     echo "error: load $1 failed: $out" >&2
     return 1
   }
@@ -70,6 +75,9 @@ run_load() {
   sed -n 's/^RESULT .* keys_per_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1
 }
 
+
+# Extra load generator arguments of side A and side B of a pair (empty unless a pair sets them).
+load_extra=() load_a=() load_b=()
 
 # pair <name> <op> <args A (feature on)> -- <args B (feature off)>
 pair() {
@@ -81,7 +89,9 @@ pair() {
   b=("$@")
   : >"$work/a" && : >"$work/b"
   for r in $(seq "$rounds"); do
+    load_extra=("${load_a[@]}")
     start_hub "${a[@]}"; run_load "$op" "$r" >>"$work/a"; stop_hub
+    load_extra=("${load_b[@]}")
     start_hub "${b[@]}"; run_load "$op" "$r" >>"$work/b"; stop_hub
     echo "   round $r: on $(tail -1 "$work/a")  off $(tail -1 "$work/b")" >&2
   done
@@ -94,6 +104,17 @@ pair() {
 }
 
 echo "== $rounds rounds, ${duration}s each, $clients clients x $inflight in flight, batch $batch" >&2
+if [ -z "$only" ] || [ "$only" = curve ]; then
+  echo "== CurveZMQ: can-offload" >&2
+  "$cli" keygen --out "$work/hub" >/dev/null 2>&1
+  "$cli" keygen --out "$work/load" >/dev/null 2>&1
+  echo "writer $(cat "$work/load.pub") bench-load" >"$work/authorized_keys"
+  load_a=(--curve-server-key "$(cat "$work/hub.pub")" --curve-secret-key-file "$work/load.key")
+  pair curve_can_offload can-offload --metrics-addr off --curve-secret-key-file "$work/hub.key" \
+    --authorized-keys "$work/authorized_keys" -- --metrics-addr off
+  load_a=()
+fi
+[ "$only" = curve ] && exit 0
 echo "== persistence: register-sync" >&2
 pair persistence_register_sync register-sync --metrics-addr off --data-dir "$work/data" -- \
   --metrics-addr off

@@ -12,6 +12,7 @@
 
 #include "codec/codec.h"
 #include "common/bytes.h"
+#include "security/curve_keys.h"
 
 namespace blockhub::bench {
 namespace {
@@ -33,9 +34,16 @@ struct SocketCloser {
 using Socket = std::unique_ptr<void, SocketCloser>;
 
 Result<Socket> OpenSocket(void* ctx, int type, const std::string& endpoint, int hwm,
-                          std::string_view routing_id) {
+                          std::string_view routing_id, const ZmqTargetOptions& o) {
   Socket s(zmq_socket(ctx, type));
   if (!s) return ZmqError("zmq_socket");
+  if (!o.curve_server_key.empty()) {
+    for (auto [option, key] : {std::pair{ZMQ_CURVE_SERVERKEY, &o.curve_server_key},
+                               std::pair{ZMQ_CURVE_PUBLICKEY, &o.curve_public_key},
+                               std::pair{ZMQ_CURVE_SECRETKEY, &o.curve_secret_key}}) {
+      if (zmq_setsockopt(s.get(), option, key->c_str(), key->size()) != 0) return ZmqError("curve");
+    }
+  }
   if (hwm > 0 && (zmq_setsockopt(s.get(), ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
                   zmq_setsockopt(s.get(), ZMQ_RCVHWM, &hwm, sizeof hwm) != 0)) {
     return ZmqError("hwm");
@@ -206,9 +214,9 @@ class ZmqTarget final : public Target {
     // A routing id must not start with a zero byte (reserved by ZeroMQ).
     std::string rid(9, 'c');
     StoreU64(rid.data() + 1, client_id);
-    auto dealer = OpenSocket(ctx_, ZMQ_DEALER, options_.query_addr, hwm_, rid);
+    auto dealer = OpenSocket(ctx_, ZMQ_DEALER, options_.query_addr, hwm_, rid, options_);
     if (!dealer) return dealer.error();
-    auto push = OpenSocket(ctx_, ZMQ_PUSH, options_.register_addr, 0, {});
+    auto push = OpenSocket(ctx_, ZMQ_PUSH, options_.register_addr, 0, {}, options_);
     if (!push) return push.error();
     return std::unique_ptr<Connection>(
         new ZmqConnection(std::move(*dealer), std::move(*push), client_id, protocol_));
@@ -241,7 +249,7 @@ class ZmqTarget final : public Target {
   // The target's `server_register_entries` counter, read with a v2 Stats round trip.
   Result<uint64_t> RegisterEntries() {
     if (!control_) {
-      auto s = OpenSocket(ctx_, ZMQ_DEALER, options_.query_addr, 0, {});
+      auto s = OpenSocket(ctx_, ZMQ_DEALER, options_.query_addr, 0, {}, options_);
       if (!s) return s.error();
       control_ = std::move(*s);
     }
@@ -302,6 +310,27 @@ void AddZmqTargetOptions(CLI::App& app, ZmqTargetOptions& o) {
   app.add_option("--io-threads", o.io_threads, "ZeroMQ I/O threads of the load generator")
       ->check(CLI::Range(1, 16))
       ->capture_default_str();
+  app.add_option("--curve-server-key", o.curve_server_key,
+                 "CurveZMQ: the target's public key (Z85); needs --curve-secret-key-file");
+  app.add_option("--curve-secret-key-file", o.curve_secret_key_file,
+                 "CurveZMQ: the load generator's secret key file (a PREFIX.key of 'blockhub "
+                 "keygen'; its public key must be in the hub's --authorized-keys)");
+}
+
+// Reads the secret key file and derives the public key; both or neither curve option.
+Status LoadCurveKeys(ZmqTargetOptions& o) {
+  if (o.curve_server_key.empty() && o.curve_secret_key_file.empty()) return Status::Ok();
+  if (o.curve_server_key.empty() || o.curve_secret_key_file.empty()) {
+    return InvalidArgumentError("--curve-server-key and --curve-secret-key-file go together");
+  }
+  if (Status s = ValidateCurveKey(o.curve_server_key, "--curve-server-key"); !s.ok()) return s;
+  auto secret = ReadCurveKeyFile(o.curve_secret_key_file, "--curve-secret-key-file");
+  if (!secret) return secret.error();
+  auto pub = CurvePublicFromSecret(*secret);
+  if (!pub) return pub.error();
+  o.curve_secret_key = *secret;
+  o.curve_public_key = *pub;
+  return Status::Ok();
 }
 
 int RunZmqLoad(int argc, char** argv, const std::string& target_name) {
@@ -313,6 +342,10 @@ int RunZmqLoad(int argc, char** argv, const std::string& target_name) {
   AddZmqTargetOptions(app, zo);
   AddWorkloadOptions(app, wo);
   if (const int code = ParseWorkloadCommand(app, argc, argv, wo); code >= 0) return code;
+  if (Status s = LoadCurveKeys(zo); !s.ok()) {
+    std::fprintf(stderr, "error: %s\n", s.ToString().c_str());
+    return 2;
+  }
   auto target = MakeZmqTarget(zo, wo);
   if (!target) return 1;
   return RunLoad(wo, *target);

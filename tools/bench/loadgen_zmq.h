@@ -25,6 +25,12 @@ struct ZmqTargetOptions {
   std::string query_addr = "tcp://127.0.0.1:5555";
   std::string register_addr = "tcp://127.0.0.1:5556";
   int io_threads = 1;
+  // CurveZMQ on every socket when curve_server_key is set (Z85; the client's public key is derived
+  // from the secret one read from --curve-secret-key-file).
+  std::string curve_server_key;
+  std::string curve_secret_key_file;
+  std::string curve_secret_key;
+  std::string curve_public_key;
 };
 
 // Returns nullptr and prints why when the ZeroMQ context cannot be created.
