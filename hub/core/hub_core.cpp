@@ -58,6 +58,7 @@ RegisterStatus HubCore::Impl::RegisterOne(const Entry& entry, TimePoint now, boo
     leases.DropForRegister(entry.key, now);
     ++counters.entries_stored;
     if (listener != nullptr) listener->OnInsert(entry);
+    if (event_listener != nullptr) event_listener->OnInsert(entry);
   }
   return RegisterStatus::kStored;
 }
@@ -115,7 +116,11 @@ void HubCore::Impl::RegisterAll(const std::vector<Entry>& entries, TimePoint now
 }
 
 void HubCore::Impl::EraseOne(CatalogStore::Handle h, bool evicted, bool notify) {
-  if (notify && listener != nullptr) listener->OnErase(store->Get(h).key);
+  if (notify) {
+    const EraseReason reason = evicted ? EraseReason::kEvicted : EraseReason::kRemoved;
+    if (listener != nullptr) listener->OnErase(store->Get(h).key, reason);
+    if (event_listener != nullptr) event_listener->OnErase(store->Get(h).key, reason);
+  }
   policy->OnErase(h);
   store->Erase(h);
   if (evicted) {
@@ -199,6 +204,7 @@ uint64_t HubCore::VisitEntries(uint64_t cursor, size_t max_entries,
 }
 
 void HubCore::SetListener(CatalogListener* listener) { impl_->listener = listener; }
+void HubCore::SetEventListener(CatalogListener* listener) { impl_->event_listener = listener; }
 
 const HubConfig& HubCore::config() const { return impl_->config; }
 

@@ -24,14 +24,20 @@ class CatalogStore;
 // A lease owner: the v2 client_id, or (v1) a 64-bit hash of the peer's ROUTER routing id.
 using OwnerId = uint64_t;
 
+// Why an entry left the catalog.
+enum class EraseReason : uint8_t {
+  kRemoved = 1,  // by a Remove request
+  kEvicted = 2,  // by the eviction policy, to make room for a new entry
+};
+
 // Observes every change to the catalog in the order applied (inserts by Register/RegisterSync,
-// erases by Remove and by eviction). The write-ahead log implements it. Called on the core's
-// thread, synchronously; must not call back into the core.
+// erases by Remove and by eviction). The write-ahead log and the change-event publisher implement
+// it. Called on the core's thread, synchronously; must not call back into the core.
 class CatalogListener {
  public:
   virtual ~CatalogListener() = default;
   virtual void OnInsert(const Entry& entry) = 0;
-  virtual void OnErase(std::string_view key) = 0;
+  virtual void OnErase(std::string_view key, EraseReason reason) = 0;
 };
 
 // Monotonic counters (since start) and gauges. Names in Stats/metrics are documented in
@@ -97,6 +103,8 @@ class HubCore {
                         const std::function<void(const Entry&)>& fn) const;
 
   void SetListener(CatalogListener* listener);  // not owned; nullptr to detach
+  // A second, independent observer (the change-event publisher), called after the first.
+  void SetEventListener(CatalogListener* listener);  // not owned; nullptr to detach
 
   const HubConfig& config() const;
   const HubCounters& counters() const;

@@ -60,6 +60,7 @@ struct HubCore::Impl {
   std::unique_ptr<EvictionPolicy> policy;
   LeaseTable leases;
   CatalogListener* listener = nullptr;
+  CatalogListener* event_listener = nullptr;
   HubCounters counters;  // lease fields are copied from `leases` on read
   uint64_t max_leases;
   size_t fixed_key_len;                     // 0 for bytes keys

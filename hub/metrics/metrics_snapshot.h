@@ -83,6 +83,12 @@ struct SecurityStats {
 };
 
 // Present only when the hub runs with a write-ahead log.
+// Change events (present only when the hub publishes them, --events-addr).
+struct EventStats {
+  uint64_t published = 0;  // events handed to the PUB socket
+  uint64_t dropped = 0;    // events in batches a subscriber's queue could not take
+};
+
 struct PersistenceStats {
   uint64_t log_bytes = 0;                      // current size of the write-ahead log on disk
   uint64_t snapshots_written = 0;              // catalog snapshots completed since start
@@ -115,6 +121,7 @@ struct MetricsSnapshot {
   SecurityStats security;
 
   std::optional<PersistenceStats> persistence;
+  std::optional<EventStats> events;
 
   QueryTypeStats& query(QueryType t) { return queries[static_cast<size_t>(t)]; }
   const QueryTypeStats& query(QueryType t) const { return queries[static_cast<size_t>(t)]; }

@@ -242,6 +242,13 @@ std::string RenderPrometheus(const MetricsSnapshot& snapshot) {
   WriteDrops(w, snapshot);
   WriteSecurity(w, snapshot.security);
   if (snapshot.persistence) WritePersistence(w, *snapshot.persistence);
+  if (snapshot.events) {
+    Counter(w, "registry_events_published_total",
+            "Change events handed to the events (PUB) socket.", snapshot.events->published);
+    Counter(w, "registry_events_dropped_total",
+            "Change events dropped because a subscriber's queue was full (--events-hwm).",
+            snapshot.events->dropped);
+  }
   return w.Take();
 }
 

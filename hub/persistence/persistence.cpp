@@ -55,7 +55,7 @@ void Persistence::OnInsert(const Entry& entry) {
   if (batch_.size() >= kHandOffBytes) SubmitBatch();
 }
 
-void Persistence::OnErase(std::string_view key) {
+void Persistence::OnErase(std::string_view key, EraseReason /*reason*/) {
   AppendEraseRecord(batch_, ++last_seq_, key);
   ++changes_since_snapshot_;
   if (batch_.size() >= kHandOffBytes) SubmitBatch();

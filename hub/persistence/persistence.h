@@ -48,7 +48,7 @@ class Persistence final : public CatalogListener {
 
   // CatalogListener: append one record to the in-memory batch (no syscalls).
   void OnInsert(const Entry& entry) override;
-  void OnErase(std::string_view key) override;
+  void OnErase(std::string_view key, EraseReason reason) override;
 
   // The sequence number covering every change made so far; also asks the writer to fsync the
   // batch holding it without waiting for the commit interval. A RegisterSync reply may be sent

@@ -80,7 +80,25 @@ Status HubServer::Impl::Bind() {
   if (!r) return r.error();
   query_endpoint = std::move(*q);
   register_endpoint = std::move(*r);
+  if (!options.events_addr.empty()) {
+    if (Status s = pub.Open(context, ZMQ_PUB, options.events_hwm, linger); !s.ok()) return s;
+    // A full subscriber queue makes the send fail (EAGAIN) instead of dropping silently, so the
+    // drop is counted; the subscribers see it as a sequence gap.
+    if (Status s = pub.SetInt(ZMQ_XPUB_NODROP, 1); !s.ok()) return s;
+    auto e = pub.Bind(options.events_addr, "events");
+    if (!e) return e.error();
+    events_endpoint = std::move(*e);
+    events.emplace(pub.get(), core.config().epoch);
+    core.SetEventListener(&*events);
+  }
   return Status::Ok();
+}
+
+void HubServer::Impl::FlushEvents() {
+  if (!events) return;
+  events->Flush();
+  counters.events_published = events->counters().published;
+  counters.events_dropped = events->counters().dropped;
 }
 
 long HubServer::Impl::PollTimeoutMs() const {
@@ -150,6 +168,7 @@ Status HubServer::Impl::Loop() {
     if (items[kRouter].revents & ZMQ_POLLIN) ServeQueries(options.max_messages_per_wakeup, false);
     if (items[kPull].revents & ZMQ_POLLIN) ServeRegistrations(options.max_messages_per_wakeup);
     SweepLeases();
+    FlushEvents();
     if (log != nullptr) log->Pump();  // hands this iteration's changes to the writer
     if (summary) MaybeLogSummary(clock.Now());
   }
@@ -284,6 +303,10 @@ void HubServer::Impl::AppendServerStats(StatsResponse& stats) const {
       {"server_register_frames_dropped", c.register_frames_dropped},
   };
   for (const auto& [name, value] : kServer) stats.counters.emplace_back(name, value);
+  if (events) {
+    stats.counters.emplace_back("server_events_published", c.events_published);
+    stats.counters.emplace_back("server_events_dropped", c.events_dropped);
+  }
   if (!curve()) return;
   uint64_t auth_failures = 0;
   for (uint64_t n : security.auth_failures) auth_failures += n;
@@ -402,6 +425,7 @@ void HubServer::Impl::Drain() {
     if (rc <= 0) break;
     if (items[0].revents & ZMQ_POLLIN) ServeQueries(options.max_messages_per_wakeup, true);
     if (items[1].revents & ZMQ_POLLIN) ServeRegistrations(options.max_messages_per_wakeup);
+    FlushEvents();
   }
   spdlog::info(
       "shutdown: {} queued queries answered shutting_down, {} registration frames applied while "
@@ -428,6 +452,7 @@ HubServer::~HubServer() = default;
 
 const std::string& HubServer::query_endpoint() const { return impl_->query_endpoint; }
 const std::string& HubServer::register_endpoint() const { return impl_->register_endpoint; }
+const std::string& HubServer::events_endpoint() const { return impl_->events_endpoint; }
 const ServerCounters& HubServer::counters() const { return impl_->counters; }
 
 void HubServer::AttachPersistence(persistence::Persistence* log) {
@@ -451,8 +476,10 @@ Status HubServer::Impl::Finish(Status loop_status) {
     }
   }
   CloseMailbox();
+  FlushEvents();
   router.Close();
   pull.Close();
+  pub.Close();
   return s;
 }
 

@@ -43,6 +43,10 @@ struct ServerOptions {
   std::string query_addr = "tcp://*:5555";
   std::string register_addr = "tcp://*:5556";
   int hwm = 10'000;
+  // Change events (PUB, codec/FORMAT.md "Change events"); empty = off. events_hwm bounds the
+  // batches queued per subscriber; beyond it batches are dropped (counted).
+  std::string events_addr;
+  int events_hwm = 10'000;
   // ZMQ_MAXMSGSIZE of both sockets (-1 = unlimited): a larger frame disconnects its sender.
   int64_t max_frame_bytes = -1;
   // Upper bound on the time close() may spend flushing queued replies.
@@ -113,6 +117,9 @@ struct ServerCounters {
   uint64_t zap_accepted = 0;            // handshakes the ZAP handler admitted
   uint64_t keys_reloads = 0;            // authorized-keys files re-read and in use
   uint64_t keys_reload_failures = 0;    // re-reads that failed (the previous keys stay)
+  // Change events (all zero when they are off).
+  uint64_t events_published = 0;  // events handed to the PUB socket
+  uint64_t events_dropped = 0;    // events in batches a subscriber's queue could not take
 };
 
 class HubServer {
@@ -128,6 +135,8 @@ class HubServer {
   // The endpoints actually bound (ZMQ_LAST_ENDPOINT: wildcard ports resolved).
   const std::string& query_endpoint() const;
   const std::string& register_endpoint() const;
+  // The events endpoint bound, empty when events are off.
+  const std::string& events_endpoint() const;
 
   // Sets ServerOptions::persistence after Create (the log is recovered once the sockets are bound
   // and the metrics endpoint is up). Before Run() only.

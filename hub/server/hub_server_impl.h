@@ -20,6 +20,7 @@
 #include "hub/metrics/histogram.h"
 #include "hub/metrics/summary_line.h"
 #include "hub/persistence/persistence.h"
+#include "hub/server/event_publisher.h"
 #include "hub/server/hub_server.h"
 #include "hub/server/zmq_handles.h"
 
@@ -28,6 +29,11 @@ namespace blockhub {
 struct HubServer::Impl {
   Impl(ServerOptions o, HubCore& c, const Clock& k)
       : options(std::move(o)), core(c), clock(k), start_time(k.Now()) {}
+  ~Impl() {
+    if (events) core.SetEventListener(nullptr);
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   // --- hub_server.cpp ---
   Status Bind();
@@ -56,6 +62,8 @@ struct HubServer::Impl {
   void FlushReplies();
   void SendFrame(std::string_view routing_id, std::string_view frame);
   void SweepLeases();
+  // Hands the loop iteration's change events to the PUB socket (never waits).
+  void FlushEvents();
   long PollTimeoutMs() const;
   void Drain();
   void WarnBadInput(const char* what, const Status& error);
@@ -106,6 +114,9 @@ struct HubServer::Impl {
   EventFd metrics_event;
   std::string query_endpoint;
   std::string register_endpoint;
+  ZmqSocket pub;  // change events, when options.events_addr is set
+  std::string events_endpoint;
+  std::optional<EventPublisher> events;
   ServerCounters counters;
   // Dynamo-bucket histograms for the metrics endpoint (observed when options.latency_histograms).
   std::array<Histogram, kQueryTypeCount> query_latency{};

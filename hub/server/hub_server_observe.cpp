@@ -114,6 +114,7 @@ MetricsSnapshot HubServer::Impl::BuildMetricsSnapshot() const {
   s.dropped = {counters.short_frames_dropped, counters.register_frames_dropped,
                counters.replies_unroutable, counters.replies_dropped};
   if (options.persistence != nullptr) s.persistence = options.persistence->Stats();
+  if (events) s.events = EventStats{counters.events_published, counters.events_dropped};
   return s;
 }
 

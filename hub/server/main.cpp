@@ -112,6 +112,8 @@ int Serve(ServerConfig config, SignalFds signals) {
   options.query_addr = config.query_addr;
   options.register_addr = config.register_addr;
   options.hwm = config.hwm;
+  options.events_addr = config.events_addr;
+  options.events_hwm = config.events_hwm;
   options.max_frame_bytes = config.max_frame_bytes;
   options.stop_fd = signals.stop;
   options.reload_fd = signals.reload;
@@ -148,6 +150,7 @@ int Serve(ServerConfig config, SignalFds signals) {
     (*metrics)->MarkReady();
     ready += " metrics=" + (*metrics)->url();
   }
+  if (!server->events_endpoint().empty()) ready += " events=" + server->events_endpoint();
   std::printf("%s\n", ready.c_str());
   std::fflush(stdout);
   Status s = server->Run();          // closes the persistence layer (flush + fsync) on the way out

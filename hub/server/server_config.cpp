@@ -100,6 +100,21 @@ void AddNetworkOptions(OptionTable& t, ServerConfig& c) {
   t.Add("--hwm", "DYN_REGISTRY_HUB_HWM", "N",
         "ZeroMQ high-water mark (queued messages) of each socket, each direction; 0 = unlimited",
         std::to_string(c.hwm), Number(c.hwm, 0, INT32_MAX));
+  t.Add("--events-addr", "DYN_REGISTRY_HUB_EVENTS_ADDR", "ENDPOINT",
+        "Change-event socket (PUB) bind endpoint, or 'off' (the default). Every catalog change "
+        "(stored, removed, evicted) is published in the order applied (codec/FORMAT.md "
+        "\"Change events\"); a port of * picks a free one, reported in the ready line",
+        "off", [&c](std::string_view text) -> Status {
+          if (text == "off") {
+            c.events_addr.clear();
+            return Status::Ok();
+          }
+          return Endpoint(c.events_addr)(text);
+        });
+  t.Add("--events-hwm", "DYN_REGISTRY_HUB_EVENTS_HWM", "N",
+        "Event batches queued per subscriber before the hub drops batches (counted in "
+        "registry_events_dropped_total; subscribers then see a sequence gap); 0 = unlimited",
+        std::to_string(c.events_hwm), Number(c.events_hwm, 0, INT32_MAX));
   t.Add("--metrics-addr", "DYN_REGISTRY_HUB_METRICS_ADDR", "ADDR",
         "HTTP endpoint for /metrics, /healthz, /readyz: HOST:PORT, [IPV6]:PORT or :PORT (port 0 "
         "picks a free one, reported in the ready line), or 'off'. An address given here or in "
@@ -344,13 +359,15 @@ int64_t MaxFrameBytesFor(const DecodeLimits& l) {
 std::string DescribeServerConfig(const ServerConfig& c) {
   const HubConfig& h = c.hub;
   return fmt::format(
-      "query={} register={} hwm={} capacity={} max_leases={} lease_timeout_ms={} key_format={} "
+      "query={} register={} events={} hwm={} capacity={} max_leases={} lease_timeout_ms={} "
+      "key_format={} "
       "eviction={} max_batch_keys={} max_key_bytes={} max_value_bytes={} max_metadata_bytes={} "
       "metrics={} data_dir={} snapshot_interval={} snapshot_retention={} commit_interval_ms={} "
       "log_level={} max_frame_bytes={} curve={} authorized_keys={} max_peers={}",
-      c.query_addr, c.register_addr, c.hwm, h.capacity, h.max_leases, h.lease_ttl.count(),
-      KeyFormatName(h.limits.key_format), EvictionKindName(h.eviction), h.limits.max_batch_keys,
-      h.limits.max_key_bytes, h.limits.max_value_bytes, h.limits.max_metadata_bytes,
+      c.query_addr, c.register_addr, c.events_addr.empty() ? "off" : c.events_addr, c.hwm,
+      h.capacity, h.max_leases, h.lease_ttl.count(), KeyFormatName(h.limits.key_format),
+      EvictionKindName(h.eviction), h.limits.max_batch_keys, h.limits.max_key_bytes,
+      h.limits.max_value_bytes, h.limits.max_metadata_bytes,
       c.metrics ? FormatHostPort(*c.metrics) : "off",
       c.persistence.data_dir.empty() ? "off" : c.persistence.data_dir,
       c.persistence.snapshot_interval, c.persistence.snapshot_retention,

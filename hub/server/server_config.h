@@ -26,6 +26,8 @@ struct ServerConfig {
   std::string query_addr = "tcp://*:5555";     // ROUTER, queries
   std::string register_addr = "tcp://*:5556";  // PULL, registrations
   int hwm = 10'000;                            // ZeroMQ send/receive high-water mark per socket
+  std::string events_addr;                     // PUB, change events; empty = off (the default)
+  int events_hwm = 10'000;                     // event batches queued per subscriber
   std::string log_level = "info";
   std::string metrics_addr = std::string(kDefaultMetricsAddr);  // as given (for the log)
   std::optional<MetricsAddress> metrics = MetricsAddress{"0.0.0.0", 9108};  // nullopt = off

@@ -14,9 +14,13 @@ namespace {
 class RecordingListener : public CatalogListener {
  public:
   void OnInsert(const Entry& e) override { inserted.emplace_back(e.key); }
-  void OnErase(std::string_view key) override { erased.emplace_back(key); }
+  void OnErase(std::string_view key, EraseReason reason) override {
+    erased.emplace_back(key);
+    reasons.push_back(reason);
+  }
   std::vector<std::string> inserted;
   std::vector<std::string> erased;
+  std::vector<EraseReason> reasons;
 };
 
 // Registers u64 key `k` at `position` whose parent is `parent` (0 = none).
@@ -95,6 +99,9 @@ TEST_CASE("tail: a re-registered parent does not adopt its former children") {
   Block(h, 6, 0, 0);  // leaves: 2 (depth 1) deepest
   Block(h, 7, 0, 0);  // then the oldest depth-0 leaf: 1
   CHECK(Erased(l) == std::vector<uint64_t>{1, 2, 1});
+  // The listener learns why each entry left: the Remove, then two evictions.
+  CHECK(l.reasons == std::vector<EraseReason>{EraseReason::kRemoved, EraseReason::kEvicted,
+                                              EraseReason::kEvicted});
 }
 
 TEST_CASE("tail with positional keys: the parent is (worker, parent_hash, position - 1)") {
@@ -111,6 +118,7 @@ TEST_CASE("tail with positional keys: the parent is (worker, parent_hash, positi
   REQUIRE(h.RegisterEntry(d, "v", PositionMeta(0, 0), At(0)) == RegisterStatus::kStored);
   REQUIRE(h.RegisterEntry(Positional(8, 1, 0), "v", {}, At(0)) == RegisterStatus::kStored);
   CHECK(l.erased == std::vector<std::string>{c, b});
+  CHECK(l.reasons == std::vector<EraseReason>{EraseReason::kEvicted, EraseReason::kEvicted});
 }
 
 TEST_CASE("positional: highest position first, least recently used within it") {

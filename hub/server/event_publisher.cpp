@@ -1,0 +1,43 @@
+#include "hub/server/event_publisher.h"
+
+#include <zmq.h>
+
+namespace blockhub {
+
+void EventPublisher::OnInsert(const Entry& entry) {
+  Append(EventKind::kStored, entry.key, entry.value, entry.metadata);
+}
+
+void EventPublisher::OnErase(std::string_view key, EraseReason reason) {
+  Append(reason == EraseReason::kEvicted ? EventKind::kEvicted : EventKind::kRemoved, key, {}, {});
+}
+
+void EventPublisher::Append(EventKind kind, std::string_view key, std::string_view value,
+                            std::string_view metadata) {
+  if (open_ && (kind != kind_ || writer_.size() >= kMaxBatchBytes)) Flush();
+  if (!open_) {
+    writer_.Begin(epoch_, next_seq_);
+    kind_ = kind;
+    open_ = true;
+  }
+  writer_.Add(kind, key, value, metadata);
+  ++next_seq_;
+}
+
+void EventPublisher::Flush() {
+  if (!open_) return;
+  open_ = false;
+  const std::string_view body = writer_.Finish();
+  const std::string_view topic = EventKindName(kind_);
+  // With ZMQ_XPUB_NODROP the first frame fails with EAGAIN when a subscriber is at its HWM; the
+  // rest of a multipart message is then always accepted.
+  if (zmq_send(pub_, topic.data(), topic.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+      zmq_send(pub_, body.data(), body.size(), ZMQ_DONTWAIT) < 0) {
+    counters_.dropped += writer_.count();
+    return;
+  }
+  counters_.published += writer_.count();
+  ++counters_.batches;
+}
+
+}  // namespace blockhub

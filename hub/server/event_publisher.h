@@ -1,0 +1,53 @@
+// EventPublisher: the hub's change events (codec/FORMAT.md "Change events"). A CatalogListener of
+// the core that numbers every change (sequence +1 per event, from 1), collects them into
+// EventBatch frames (one per run of events of one kind, bounded in size) and hands them to the
+// PUB socket at the end of each loop iteration (Flush) without ever waiting: a batch that a
+// subscriber's queue (--events-hwm) cannot take is dropped and counted, and the subscribers see a
+// sequence gap.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "codec/events.h"
+#include "hub/core/hub_core.h"
+
+namespace blockhub {
+
+struct EventCounters {
+  uint64_t published = 0;  // events handed to the PUB socket
+  uint64_t dropped = 0;    // events in batches the socket refused (a subscriber at its HWM)
+  uint64_t batches = 0;    // EventBatch frames handed to the PUB socket
+};
+
+class EventPublisher final : public CatalogListener {
+ public:
+  // `pub` is a bound ZMQ_PUB socket with ZMQ_XPUB_NODROP set (not owned).
+  EventPublisher(void* pub, uint64_t epoch) : pub_(pub), epoch_(epoch) {}
+
+  void OnInsert(const Entry& entry) override;
+  void OnErase(std::string_view key, EraseReason reason) override;
+  // Sends the pending batch, if any. Never blocks.
+  void Flush();
+
+  const EventCounters& counters() const { return counters_; }
+  uint64_t next_seq() const { return next_seq_; }
+
+ private:
+  void Append(EventKind kind, std::string_view key, std::string_view value,
+              std::string_view metadata);
+
+  // A batch is sent once it holds this many bytes, even inside a loop iteration.
+  static constexpr size_t kMaxBatchBytes = 256 * 1024;
+
+  void* pub_;
+  uint64_t epoch_;
+  uint64_t next_seq_ = 1;
+  bool open_ = false;  // a batch is being filled
+  EventKind kind_ = EventKind::kStored;
+  EventBatchWriter writer_;
+  EventCounters counters_;
+};
+
+}  // namespace blockhub
