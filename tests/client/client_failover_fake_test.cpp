@@ -107,9 +107,13 @@ TEST_CASE("client failover: a dead hub gets an empty Touch probe, and its reply 
   REQUIRE(probe.has_value());
   REQUIRE(std::holds_alternative<Touch>(probe->body));
   CHECK(std::get<Touch>(probe->body).keys.empty());
+  // The client counts the probe after handing it to ZeroMQ: the hub may see it first.
+  const auto deadline = SteadyTime::now() + milliseconds(5000);
+  while (client->counters().probes < 1 && SteadyTime::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(2));  // poll interval
+  }
   CHECK(client->counters().probes >= 1);
   a.Reply(on_a[1], V2(8, TouchResponse{0}));
-  const auto deadline = SteadyTime::now() + milliseconds(5000);
   while (client->counters().hubs[0].state != HubState::kLive && SteadyTime::now() < deadline) {
     std::this_thread::sleep_for(milliseconds(2));  // poll interval
   }
