@@ -99,9 +99,9 @@ bool HasArg(const std::vector<std::string>& args, std::string_view flag) {
   });
 }
 
-// Parses `ready query=<ep> register=<ep>[ metrics=<url>]`.
+// Parses `ready query=<ep> register=<ep>[ metrics=<url>][ events=<ep>]`.
 Status ParseReadyLine(std::string_view line, std::string& query, std::string& reg,
-                      std::string& metrics) {
+                      std::string& metrics, std::string& events) {
   constexpr std::string_view kQuery = "ready query=";
   constexpr std::string_view kRegister = " register=";
   if (!line.starts_with(kQuery))
@@ -118,6 +118,13 @@ Status ParseReadyLine(std::string_view line, std::string& query, std::string& re
   if (m != std::string_view::npos) {
     std::string_view url = rest.substr(m + kMetrics.size());
     metrics = std::string(url.substr(0, url.find(' ')));
+  }
+  constexpr std::string_view kEvents = " events=";
+  const size_t e = rest.find(kEvents);
+  events.clear();
+  if (e != std::string_view::npos) {
+    std::string_view ep = rest.substr(e + kEvents.size());
+    events = std::string(ep.substr(0, ep.find(' ')));
   }
   return Status::Ok();
 }
@@ -172,8 +179,8 @@ Result<HubProcess> HubProcess::Start(HubProcessOptions options) {
     line.append(buf, static_cast<size_t>(got));
   }
   line.resize(line.find('\n'));
-  if (Status s =
-          ParseReadyLine(line, hub.query_endpoint_, hub.register_endpoint_, hub.metrics_url_);
+  if (Status s = ParseReadyLine(line, hub.query_endpoint_, hub.register_endpoint_, hub.metrics_url_,
+                                hub.events_endpoint_);
       !s.ok()) {
     return s;
   }
@@ -191,6 +198,7 @@ HubProcess& HubProcess::operator=(HubProcess&& other) noexcept {
     query_endpoint_ = std::move(other.query_endpoint_);
     register_endpoint_ = std::move(other.register_endpoint_);
     metrics_url_ = std::move(other.metrics_url_);
+    events_endpoint_ = std::move(other.events_endpoint_);
   }
   return *this;
 }

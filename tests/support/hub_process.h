@@ -76,6 +76,8 @@ class HubProcess {
   const std::string& register_endpoint() const { return register_endpoint_; }
   // "http://127.0.0.1:<port>" from the ready line; empty when metrics are off.
   const std::string& metrics_url() const { return metrics_url_; }
+  // The ready line's events= endpoint (empty when the hub publishes no events).
+  const std::string& events_endpoint() const { return events_endpoint_; }
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
 
@@ -103,6 +105,7 @@ class HubProcess {
   std::string query_endpoint_;
   std::string register_endpoint_;
   std::string metrics_url_;
+  std::string events_endpoint_;
 };
 
 struct ProcessOutput {
