@@ -4,12 +4,16 @@
 
 #include <fmt/format.h>
 
+#include <deque>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
 #include "client/client_impl.h"
 #include "codec/codec.h"
+#include "security/curve_keys.h"
 
 namespace blockhub {
 namespace {
@@ -107,6 +111,27 @@ Status CountMismatch(size_t got, size_t want) {
   return MalformedError(fmt::format("the hub answered {} statuses for {} requested", got, want));
 }
 
+// Runs a completion answered without the hub (the local cache) on this thread, at once. A
+// completion that submits again and is answered locally again would recurse once per request:
+// completions started while one runs on this thread are queued and run by the outermost call, in
+// order, so the stack stays flat however long the chain.
+void DeliverLocally(std::function<void()> completion) {
+  thread_local bool running = false;
+  thread_local std::deque<std::function<void()>> queued;
+  if (running) {
+    queued.push_back(std::move(completion));
+    return;
+  }
+  running = true;
+  completion();
+  while (!queued.empty()) {
+    std::function<void()> next = std::move(queued.front());
+    queued.pop_front();
+    next();
+  }
+  running = false;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
@@ -114,8 +139,18 @@ Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   if (Status s = options.Validate(); !s.ok()) return s;
   auto hubs = options.hubs();
   if (!hubs) return hubs.error();
-  auto transport =
-      MakeZmqTransport({std::move(*hubs), RoutingIdFor(options.client_id), options.hwm});
+  ZmqTransportConfig config;
+  config.hubs = std::move(*hubs);
+  config.routing_id = RoutingIdFor(options.client_id);
+  config.hwm = options.hwm;
+  if (!options.curve_secret_key.empty()) {
+    auto public_key = CurvePublicFromSecret(options.curve_secret_key);
+    if (!public_key) return public_key.error();
+    config.curve_server_key = options.curve_server_key;
+    config.curve_public_key = std::move(*public_key);
+    config.curve_secret_key = options.curve_secret_key;
+  }
+  auto transport = MakeZmqTransport(config);
   if (!transport) return transport.error();
   return ConnectWith(std::move(options), std::move(*transport));
 }
@@ -144,74 +179,172 @@ uint64_t Client::epoch_changes() const { return impl_->epoch_changes(); }
 ClientCounters Client::counters() const { return impl_->counters(); }
 
 std::future<Result<CanOffloadResult>> Client::CanOffloadAsync(Keys keys) {
-  std::vector<std::string> owned(keys.begin(), keys.end());
-  return Submit<CanOffloadResult>(
-      *impl_, blockhub::CanOffload{Views(keys)},
-      [owned = std::move(owned)](const Message& m) -> Result<CanOffloadResult> {
-        const auto* r = std::get_if<CanOffloadResponse>(&m.body);
-        if (r == nullptr) return UnexpectedReply(m, "CanOffloadResponse");
-        if (r->statuses.size() != owned.size())
-          return CountMismatch(r->statuses.size(), owned.size());
-        CanOffloadResult out;
-        out.statuses = r->statuses;
-        out.lease_ttl_ms = r->lease_ttl_ms;
-        for (size_t i = 0; i < owned.size(); ++i) {
-          switch (r->statuses[i]) {
-            case OffloadStatus::kGranted:
-              out.granted.push_back(owned[i]);
-              break;
-            case OffloadStatus::kAlreadyStored:
-              out.already_stored.push_back(owned[i]);
-              break;
-            case OffloadStatus::kLeased:
-              out.leased.push_back(owned[i]);
-              break;
-          }
-        }
-        return out;
-      });
+  auto promise = std::make_shared<std::promise<Result<CanOffloadResult>>>();
+  auto future = promise->get_future();
+  CanOffloadStatusesThen(keys,
+                         [promise, owned = std::vector<std::string>(keys.begin(), keys.end())](
+                             Result<CanOffloadStatuses> r) {
+                           if (!r) return promise->set_value(r.error());
+                           CanOffloadResult out;
+                           out.lease_ttl_ms = r->lease_ttl_ms;
+                           for (size_t i = 0; i < owned.size(); ++i) {
+                             switch (r->statuses[i]) {
+                               case OffloadStatus::kGranted:
+                                 out.granted.push_back(owned[i]);
+                                 break;
+                               case OffloadStatus::kAlreadyStored:
+                                 out.already_stored.push_back(owned[i]);
+                                 break;
+                               case OffloadStatus::kLeased:
+                                 out.leased.push_back(owned[i]);
+                                 break;
+                             }
+                           }
+                           out.statuses = std::move(r->statuses);
+                           promise->set_value(std::move(out));
+                         });
+  return future;
 }
 
 void Client::CanOffloadStatusesThen(Keys keys,
                                     std::function<void(Result<CanOffloadStatuses>)> done) {
-  const size_t want = keys.size();
+  LocalCache* cache = &impl_->cache();
+  const size_t n = keys.size();
+  // With the local cache: keys it knows stored are answered AlreadyStored, the rest are asked in
+  // one request and the answers merged back in request order.
+  std::vector<uint8_t> cached;     // per key, 1 = answered by the cache; empty = none was
+  std::vector<std::string> asked;  // the keys sent, to learn AlreadyStored answers (cache on)
+  KeyList ask;
+  if (cache->enabled()) {
+    cache->KnownStored(keys, cached);
+    for (size_t i = 0; i < n; ++i) {
+      if (!cached[i]) {
+        ask.push_back(keys[i]);
+        asked.emplace_back(keys[i]);
+      }
+    }
+    if (ask.size() == n) cached.clear();
+    if (ask.empty() && n > 0) {
+      return DeliverLocally([done = std::move(done), n] {
+        done(CanOffloadStatuses{std::vector<OffloadStatus>(n, OffloadStatus::kAlreadyStored), 0});
+      });
+    }
+  } else {
+    ask = Views(keys);
+  }
+  const size_t want = ask.size();
   SubmitThen<CanOffloadStatuses>(
-      *impl_, blockhub::CanOffload{Views(keys)},
-      [want](const Message& m) -> Result<CanOffloadStatuses> {
+      *impl_, blockhub::CanOffload{std::move(ask)},
+      [want, cache, cached = std::move(cached),
+       asked = std::move(asked)](const Message& m) -> Result<CanOffloadStatuses> {
         const auto* r = std::get_if<CanOffloadResponse>(&m.body);
         if (r == nullptr) return UnexpectedReply(m, "CanOffloadResponse");
         if (r->statuses.size() != want) return CountMismatch(r->statuses.size(), want);
-        return CanOffloadStatuses{r->statuses, r->lease_ttl_ms};
+        for (size_t j = 0; j < asked.size(); ++j) {
+          if (r->statuses[j] == OffloadStatus::kAlreadyStored) cache->LearnStored(asked[j]);
+        }
+        if (cached.empty()) return CanOffloadStatuses{r->statuses, r->lease_ttl_ms};
+        CanOffloadStatuses out{std::vector<OffloadStatus>(cached.size()), r->lease_ttl_ms};
+        for (size_t i = 0, j = 0; i < cached.size(); ++i)
+          out.statuses[i] = cached[i] ? OffloadStatus::kAlreadyStored : r->statuses[j++];
+        return out;
       },
       std::move(done));
 }
 
 std::future<Result<std::vector<BlockEntry>>> Client::MatchAsync(Keys keys, MatchMode mode) {
+  using R = std::vector<BlockEntry>;
+  LocalCache* cache = &impl_->cache();
+  if (cache->enabled() && mode == MatchMode::kAll) return CachedMatch(keys);
   // Protocol 1 has no mode: a leading-run Match is sent as mode 0 and cut at the first requested
   // key the reply skips (replies keep request order, so entry i must be key i).
   const bool emulate = mode == MatchMode::kLeadingRun && protocol() == ProtocolVersion::kV1;
   std::vector<std::string> owned;
   if (emulate) owned.assign(keys.begin(), keys.end());
   blockhub::Match body{emulate ? MatchMode::kAll : mode, Views(keys)};
-  return Submit<std::vector<BlockEntry>>(
+  return Submit<R>(
       *impl_, std::move(body),
-      [emulate, owned = std::move(owned)](const Message& m) -> Result<std::vector<BlockEntry>> {
+      [emulate, cache, owned = std::move(owned)](const Message& m) -> Result<R> {
         const auto* r = std::get_if<MatchResponse>(&m.body);
         if (r == nullptr) return UnexpectedReply(m, "MatchResponse");
-        std::vector<BlockEntry> out;
+        R out;
         out.reserve(r->entries.size());
         for (size_t i = 0; i < r->entries.size(); ++i) {
           const Entry& e = r->entries[i];
           if (emulate && (i >= owned.size() || owned[i] != e.key)) break;
           out.push_back({std::string(e.key), std::string(e.value), std::string(e.metadata)});
+          cache->LearnEntry(out.back());
         }
         return out;
       });
 }
 
+// Match (every stored key) through the local cache: cached entries answer their keys, the rest are
+// asked in one request; the result keeps request order (hits and stored asked keys, misses
+// skipped), exactly as the hub would answer all of them.
+std::future<Result<std::vector<BlockEntry>>> Client::CachedMatch(Keys keys) {
+  using R = std::vector<BlockEntry>;
+  LocalCache* cache = &impl_->cache();
+  std::vector<std::optional<BlockEntry>> hits(keys.size());
+  std::vector<std::string> asked;
+  KeyList ask;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    hits[i] = cache->Entry(keys[i]);
+    if (!hits[i]) {
+      ask.push_back(keys[i]);
+      asked.emplace_back(keys[i]);
+    }
+  }
+  auto merge = [cache, hits = std::move(hits),
+                asked = std::move(asked)](const std::vector<Entry>& got) -> Result<R> {
+    R out;
+    size_t next_asked = 0, next_got = 0;
+    for (const auto& hit : hits) {
+      if (hit) {
+        out.push_back(*hit);
+        continue;
+      }
+      const std::string& key = asked[next_asked++];
+      if (next_got < got.size() && got[next_got].key == key) {
+        const Entry& e = got[next_got++];
+        out.push_back({key, std::string(e.value), std::string(e.metadata)});
+        cache->LearnEntry(out.back());
+      }
+    }
+    if (next_got != got.size()) {
+      return MalformedError(
+          "the hub's Match reply holds keys that were not asked, or out of order");
+    }
+    return out;
+  };
+  if (ask.empty() && !keys.empty()) {
+    std::promise<Result<R>> p;
+    p.set_value(merge({}));
+    return p.get_future();
+  }
+  return Submit<R>(*impl_, blockhub::Match{MatchMode::kAll, std::move(ask)},
+                   [merge = std::move(merge)](const Message& m) -> Result<R> {
+                     const auto* r = std::get_if<MatchResponse>(&m.body);
+                     if (r == nullptr) return UnexpectedReply(m, "MatchResponse");
+                     return merge(r->entries);
+                   });
+}
+
 std::future<Result<uint64_t>> Client::RemoveAsync(Keys keys) {
+  LocalCache* cache = &impl_->cache();
+  if (!cache->enabled()) {
+    return Submit<uint64_t>(*impl_, blockhub::Remove{Views(keys)},
+                            CountOf<RemoveResponse>("RemoveResponse"));
+  }
+  // Forgotten before the request leaves and again once it is applied (a lookup in between may
+  // have learnt a key again from a reply that was older than the Remove).
+  std::vector<std::string> owned(keys.begin(), keys.end());
+  for (const auto& k : owned) cache->Invalidate(k);
   return Submit<uint64_t>(*impl_, blockhub::Remove{Views(keys)},
-                          CountOf<RemoveResponse>("RemoveResponse"));
+                          [cache, owned = std::move(owned)](const Message& m) -> Result<uint64_t> {
+                            for (const auto& k : owned) cache->Invalidate(k);
+                            return CountOf<RemoveResponse>("RemoveResponse")(m);
+                          });
 }
 
 std::future<Result<uint64_t>> Client::TouchAsync(Keys keys) {
@@ -232,12 +365,22 @@ std::future<Result<std::vector<RegisterStatus>>> Client::RegisterSyncAsync(
   blockhub::RegisterSync body;
   for (const auto& e : entries) body.entries.push_back({e.key, e.value, e.metadata});
   const size_t want = entries.size();
-  return Submit<R>(*impl_, std::move(body), [want](const Message& m) -> Result<R> {
-    const auto* r = std::get_if<RegisterSyncResponse>(&m.body);
-    if (r == nullptr) return UnexpectedReply(m, "RegisterSyncResponse");
-    if (r->statuses.size() != want) return CountMismatch(r->statuses.size(), want);
-    return r->statuses;
-  });
+  LocalCache* cache = &impl_->cache();
+  // Acknowledged registrations are known stored: ours when Stored, someone's when AlreadyStored.
+  std::vector<BlockEntry> learn;
+  if (cache->enabled()) learn.assign(entries.begin(), entries.end());
+  return Submit<R>(*impl_, std::move(body),
+                   [want, cache, learn = std::move(learn)](const Message& m) -> Result<R> {
+                     const auto* r = std::get_if<RegisterSyncResponse>(&m.body);
+                     if (r == nullptr) return UnexpectedReply(m, "RegisterSyncResponse");
+                     if (r->statuses.size() != want) return CountMismatch(r->statuses.size(), want);
+                     for (size_t i = 0; i < learn.size(); ++i) {
+                       if (r->statuses[i] == RegisterStatus::kStored) cache->LearnEntry(learn[i]);
+                       if (r->statuses[i] == RegisterStatus::kAlreadyStored)
+                         cache->LearnStored(learn[i].key);
+                     }
+                     return r->statuses;
+                   });
 }
 
 std::future<Result<std::vector<RenewStatus>>> Client::RenewAsync(Keys keys) {

@@ -101,6 +101,13 @@ struct ClientCounters {
   uint64_t retries = 0;           // request attempts re-sent to another hub
   uint64_t probes = 0;            // empty Touch probes sent to check a hub
   std::vector<HubCounters> hubs;  // one per hub, in list order
+  // The local cache (all 0 when it is off).
+  uint64_t cache_hits = 0;           // keys answered from the cache
+  uint64_t cache_misses = 0;         // keys asked of the hub
+  uint64_t cache_expired = 0;        // of the misses: cached longer than the TTL
+  uint64_t cache_invalidations = 0;  // keys dropped as removed or evicted
+  uint64_t cache_clears = 0;         // whole clears (new hub epoch, event gap, lost events)
+  uint64_t cache_entries = 0;        // keys cached now
 };
 
 class Client {
@@ -124,10 +131,11 @@ class Client {
   Status Close();
 
   std::future<Result<CanOffloadResult>> CanOffloadAsync(Keys keys);
-  // CanOffload answering the statuses only, with `done` called on the client's I/O thread exactly
-  // once (the answer, an error, a timeout, or Unavailable at Close). The keys are encoded before it
-  // returns. `done` must not block; it may submit further requests, which is how a batch caller
-  // keeps a window of requests in flight without a thread wake-up per reply.
+  // CanOffload answering the statuses only, with `done` called exactly once: on the client's I/O
+  // thread (the answer, an error, a timeout, Unavailable at Close), or before this returns when
+  // the client is closed or the local cache answers every key (lease_ttl_ms is then 0). The keys
+  // are encoded before it returns. `done` must not block; it may submit further requests, which is
+  // how a batch caller keeps a window of requests in flight without a thread wake-up per reply.
   void CanOffloadStatusesThen(Keys keys, std::function<void(Result<CanOffloadStatuses>)> done);
   std::future<Result<std::vector<BlockEntry>>> MatchAsync(Keys keys,
                                                           MatchMode mode = MatchMode::kAll);
@@ -172,6 +180,7 @@ class Client {
   class Impl;
 
  private:
+  std::future<Result<std::vector<BlockEntry>>> CachedMatch(Keys keys);
   explicit Client(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

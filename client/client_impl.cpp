@@ -38,6 +38,7 @@ size_t HubCountOf(const Transport& t) { return std::max<size_t>(t.hub_count(), 1
 Client::Impl::Impl(ClientOptions options, std::unique_ptr<Transport> transport)
     : options_(std::move(options)),
       transport_(std::move(transport)),
+      cache_(options_.local_cache_entries, options_.local_cache_ttl, clock_),
       selector_(
           HubCountOf(*transport_),
           AttemptTimeoutFor(options_.request_timeout, HubCountOf(*transport_)),
@@ -54,6 +55,13 @@ Client::Impl::Impl(ClientOptions options, std::unique_ptr<Transport> transport)
 Client::Impl::~Impl() { (void)Close(); }
 
 void Client::Impl::Start() {
+  if (cache_.enabled()) {
+    spdlog::info(
+        "blockhub client {:016x}: local cache of {} keys; it subscribes to no hub events, so it "
+        "relies on its TTL alone: a key removed or evicted elsewhere may still be answered "
+        "AlreadyStored for up to {} ms (DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS)",
+        options_.client_id, options_.local_cache_entries, options_.local_cache_ttl.count());
+  }
   io_thread_ = std::thread([this] { Loop(); });
 }
 
@@ -73,6 +81,13 @@ ClientCounters Client::Impl::counters() const {
   c.failovers = failovers_.load();
   c.retries = retries_.load();
   c.probes = probes_.load();
+  const LocalCacheCounters lc = cache_.counters();
+  c.cache_hits = lc.hits;
+  c.cache_misses = lc.misses;
+  c.cache_expired = lc.expired;
+  c.cache_invalidations = lc.invalidations;
+  c.cache_clears = lc.clears;
+  c.cache_entries = lc.size;
   const size_t current = current_hub_.load();
   for (size_t i = 0; i < hub_stats_.size(); ++i) {
     const HubStats& h = hub_stats_[i];
@@ -286,6 +301,8 @@ void Client::Impl::ObserveEpoch(const std::string& frame) {
   if (old == 0) return;  // first contact
   epoch_changes_.fetch_add(1);
   spdlog::info("blockhub client: hub epoch changed {:016x} -> {:016x} (hub restarted)", old, epoch);
+  // Removes made while the hub was down (or a catalog it lost) cannot be known here.
+  cache_.Clear();
   if (options_.on_epoch_change) options_.on_epoch_change(old, epoch);
 }
 

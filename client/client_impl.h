@@ -25,6 +25,7 @@
 #include "client/client_options.h"
 #include "client/hub_selector.h"
 #include "client/transport.h"
+#include "client/local_cache.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -48,6 +49,7 @@ class Client::Impl {
   Status Flush();
 
   const ClientOptions& options() const { return options_; }
+  LocalCache& cache() { return cache_; }
   ClientCounters counters() const;
   uint64_t epoch_changes() const { return epoch_changes_.load(); }
 
@@ -104,6 +106,7 @@ class Client::Impl {
   ClientOptions options_;
   std::unique_ptr<Transport> transport_;
   SteadyClock clock_;
+  LocalCache cache_;  // DYN_REGISTRY_CLIENT_LOCAL_CACHE (off when its capacity is 0)
   std::thread io_thread_;
   std::atomic<bool> stop_{false};
   bool closed_ = false;  // Close() ran (caller side)

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "common/env_config.h"
+#include "security/curve_keys.h"
 
 namespace blockhub {
 namespace {
@@ -26,6 +27,33 @@ Status ApplyMillis(const char* name, uint64_t min, uint64_t max, std::chrono::mi
   auto v = EnvU64(name, min, max);
   if (!v) return v.error();
   if (v->has_value()) field = std::chrono::milliseconds(**v);
+  return Status::Ok();
+}
+
+// DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY (Z85) and DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE (a
+// PREFIX.key file of `blockhub keygen`): both or neither; errors name the variable.
+Status ApplyCurve(ClientOptions& o) {
+  constexpr const char* kServer = "DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY";
+  constexpr const char* kSecret = "DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE";
+  auto server = EnvString(kServer);
+  if (!server) return server.error();
+  auto secret_file = EnvString(kSecret);
+  if (!secret_file) return secret_file.error();
+  if (!server->has_value() && !secret_file->has_value()) return Status::Ok();
+  if (!server->has_value()) {
+    return InvalidArgumentError(
+        fmt::format("environment variable {} needs {} (the hub's public key)", kSecret, kServer));
+  }
+  if (!secret_file->has_value()) {
+    return InvalidArgumentError(fmt::format(
+        "environment variable {} needs {} (this client's secret key file)", kServer, kSecret));
+  }
+  if (Status s = ValidateCurveKey(**server, "the hub's public key"); !s.ok())
+    return NamedError(kServer, s);
+  auto secret = ReadCurveKeyFile(**secret_file, "secret key file");
+  if (!secret) return NamedError(kSecret, secret.error());
+  o.curve_server_key = **server;
+  o.curve_secret_key = std::move(*secret);
   return Status::Ok();
 }
 
@@ -126,6 +154,19 @@ Status ClientOptions::Validate() const {
   if (max_pending_registrations < batch_size) {
     return InvalidArgumentError("max pending registrations must be at least the batch size");
   }
+  if (curve_server_key.empty() != curve_secret_key.empty()) {
+    return InvalidArgumentError(
+        "CurveZMQ needs both the hub's public key and the client's secret key");
+  }
+  if (!curve_server_key.empty()) {
+    if (Status s = ValidateCurveKey(curve_server_key, "the hub's CurveZMQ public key"); !s.ok()) {
+      return s;
+    }
+    if (Status s = ValidateCurveKey(curve_secret_key, "the client's CurveZMQ secret key");
+        !s.ok()) {
+      return s;
+    }
+  }
   if (protocol != ProtocolVersion::kV1 && protocol != ProtocolVersion::kV2) {
     return InvalidArgumentError("protocol must be 1 or 2");
   }
@@ -173,6 +214,15 @@ Result<ClientOptions> ClientOptions::FromEnv() {
   if (!hwm) return hwm.error();
   if (hwm->has_value()) o.hwm = static_cast<int>(**hwm);
   if (o.max_pending_registrations < o.batch_size) o.max_pending_registrations = o.batch_size;
+  if (Status s = ApplyCurve(o); !s.ok()) return s;
+  auto cache = EnvU64("DYN_REGISTRY_CLIENT_LOCAL_CACHE", 0, 1u << 30);
+  if (!cache) return cache.error();
+  if (cache->has_value()) o.local_cache_entries = static_cast<size_t>(**cache);
+  if (Status s =
+          ApplyMillis("DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS", 1, 86'400'000, o.local_cache_ttl);
+      !s.ok()) {
+    return s;
+  }
   if (Status s = o.Validate(); !s.ok()) return s;
   return o;
 }

@@ -12,8 +12,13 @@
 //   DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS  5000                    deadline of every request
 //   DYN_REGISTRY_CLIENT_ID                  random per process      lease owner (u64 or any text)
 //   DYN_REGISTRY_CLIENT_PROTOCOL            2                       1 = talk to a Dynamo hub
-//   DYN_REGISTRY_CLIENT_HWM                 10000                   ZeroMQ send/receive high-water
-//   mark
+//   DYN_REGISTRY_CLIENT_HWM                 10000                   ZeroMQ high-water mark
+//   DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY    (none)                  the hub's public key (Z85)
+//   DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE (none)                this client's secret key file
+//     (both or neither: CurveZMQ on every socket; the client's public key is derived)
+//   DYN_REGISTRY_CLIENT_LOCAL_CACHE         0                       keys the local cache holds
+//   DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS  60000                   how long a cached key is
+//   trusted
 //
 // Plain value type; thread-compatible. FromEnv reads the process environment: call it at start-up.
 #pragma once
@@ -69,6 +74,14 @@ struct ClientOptions {
   // Register blocks; it then waits up to request_timeout and fails with Unavailable.
   size_t max_pending_registrations = 100000;
   EpochChangeCallback on_epoch_change;  // optional
+  // CurveZMQ (both or neither; README "Security"): the hub's public key and this client's secret
+  // key, 40-character Z85 each. The client's public key is derived from the secret one.
+  std::string curve_server_key;
+  std::string curve_secret_key;
+  // The local cache of keys known stored (README "The client's local cache"): at most this many
+  // keys, 0 = off; each trusted for local_cache_ttl after it was learnt.
+  size_t local_cache_entries = 0;
+  std::chrono::milliseconds local_cache_ttl{60000};
 
   // Defaults overridden by every DYN_REGISTRY_CLIENT_* variable that is set. A bad value is an
   // InvalidArgument error naming the variable.
@@ -134,6 +147,12 @@ class ClientOptionsBuilder {
   }
   ClientOptionsBuilder& max_pending_registrations(size_t v) {
     o_.max_pending_registrations = v;
+    return *this;
+  }
+  // CurveZMQ: the hub's public key and this client's secret key (Z85).
+  ClientOptionsBuilder& curve(std::string server_public_key, std::string client_secret_key) {
+    o_.curve_server_key = std::move(server_public_key);
+    o_.curve_secret_key = std::move(client_secret_key);
     return *this;
   }
   ClientOptionsBuilder& on_epoch_change(EpochChangeCallback v) {

@@ -56,6 +56,10 @@ struct ZmqTransportConfig {
   std::vector<HubEndpoint> hubs;  // at least one
   std::string routing_id;         // DEALER routing id (stable per client id, the same on every hub)
   int hwm = 10000;
+  // CurveZMQ on every socket when set (Z85): the hub's public key, this client's key pair.
+  std::string curve_server_key;
+  std::string curve_public_key;
+  std::string curve_secret_key;
 };
 
 Result<std::unique_ptr<Transport>> MakeZmqTransport(const ZmqTransportConfig& config);

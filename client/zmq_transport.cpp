@@ -15,6 +15,19 @@
 namespace blockhub {
 namespace {
 
+// The CurveZMQ client options (Z85 keys, passed NUL-terminated).
+Status SetCurveClient(zmq::socket_t& socket, const ZmqTransportConfig& c) {
+  for (auto [option, key] : {std::pair{ZMQ_CURVE_SERVERKEY, &c.curve_server_key},
+                             std::pair{ZMQ_CURVE_PUBLICKEY, &c.curve_public_key},
+                             std::pair{ZMQ_CURVE_SECRETKEY, &c.curve_secret_key}}) {
+    if (zmq_setsockopt(socket.handle(), option, key->c_str(), key->size() + 1) != 0) {
+      return InvalidArgumentError(
+          fmt::format("CurveZMQ key refused: {}", zmq_strerror(zmq_errno())));
+    }
+  }
+  return Status::Ok();
+}
+
 class ZmqTransport final : public Transport {
  public:
   ZmqTransport() = default;
@@ -37,6 +50,11 @@ class ZmqTransport final : public Transport {
         dealer.set(zmq::sockopt::linger, 0);
         push.set(zmq::sockopt::sndhwm, c.hwm);
         push.set(zmq::sockopt::linger, 0);
+        if (!c.curve_secret_key.empty()) {
+          for (zmq::socket_t* s : {&dealer, &push}) {
+            if (Status st = SetCurveClient(*s, c); !st.ok()) return st;
+          }
+        }
         dealer.connect(hub.query_addr);
         push.connect(hub.register_addr);
         dealers_.push_back(std::move(dealer));

@@ -21,7 +21,7 @@
 //    7    RemoveResponse        removed:u64              removed:u64
 //    8    Touch                 keys                     keys
 //    9    TouchResponse         touched:u64              touched:u64
-//   10    ErrorResponse         lp16(message)            code:u16 (1..9) ‖ lp16(message)
+//   10    ErrorResponse         lp16(message)            code:u16 (1..10) ‖ lp16(message)
 //   11    RegisterSync          -                        entries
 //   12    RegisterSyncResponse  -                        statuses (0..2)
 //   13    Renew                 -                        keys
@@ -306,7 +306,7 @@ Status Decoder::ResponseBody(MessageType type, Message& msg) {
         uint16_t code = 0;
         if (!r_.U16(code)) return Truncated("error code");
         if (!IsWireCode(static_cast<StatusCode>(code))) {
-          return MalformedError(fmt::format("error code {} is not defined (1..9)", code));
+          return MalformedError(fmt::format("error code {} is not defined (1..10)", code));
         }
         m.code = static_cast<StatusCode>(code);
       }

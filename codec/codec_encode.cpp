@@ -131,7 +131,7 @@ struct BodyPutter {
   void operator()(const TouchResponse& m) { s.U64(m.touched); }
   void operator()(const ErrorResponse& m) {
     if (version == ProtocolVersion::kV2) {
-      if (!IsWireCode(m.code)) s.Fail("ErrorResponse code is not a wire code (1..9)");
+      if (!IsWireCode(m.code)) s.Fail("ErrorResponse code is not a wire code (1..10)");
       s.U16(static_cast<uint16_t>(m.code));
     }
     s.Lp16(m.message);

@@ -93,7 +93,7 @@ struct MatchResponse { std::vector<Entry> entries; friend bool operator==(const 
 struct RemoveResponse { uint64_t removed = 0; friend bool operator==(const RemoveResponse&, const RemoveResponse&) = default; };
 struct TouchResponse { uint64_t touched = 0; friend bool operator==(const TouchResponse&, const TouchResponse&) = default; };
 struct ErrorResponse {
-  StatusCode code = StatusCode::kInternal;  // v2 only on the wire (a wire code 1..9)
+  StatusCode code = StatusCode::kInternal;  // v2 only on the wire (a wire code 1..10)
   std::string message;
   friend bool operator==(const ErrorResponse&, const ErrorResponse&) = default;
 };

@@ -1,9 +1,9 @@
 // Status and Result<T>: the one error type used at every seam of blockhub.
 //
-// A Status is a closed StatusCode plus a human-readable message. The first nine codes are exactly
-// the wire error codes of PROTOCOL.md §4 (ErrorResponse.code), so a decode or core error maps to the
-// wire without a table. Result<T> is shaped like C++23 std::expected<T, Status> (g++ 12 lacks it):
-// has_value(), operator bool, value(), operator*, operator->, error().
+// A Status is a closed StatusCode plus a human-readable message. The first ten codes are exactly
+// the wire error codes of PROTOCOL.md §4 (ErrorResponse.code), so a decode or core error maps to
+// the wire without a table. Result<T> is shaped like C++23 std::expected<T, Status> (g++ 12 lacks
+// it): has_value(), operator bool, value(), operator*, operator->, error().
 //
 // Value types; thread-compatible (no shared state).
 #pragma once
@@ -29,6 +29,7 @@ enum class StatusCode : uint16_t {
   kWrongChannel = 7,
   kInternal = 8,
   kShuttingDown = 9,
+  kPermissionDenied = 10,  // the caller's CurveZMQ role does not allow the request
   // Local codes, never sent on the wire.
   kInvalidArgument = 100,
   kTimeout = 101,
@@ -42,10 +43,10 @@ enum class StatusCode : uint16_t {
 // "ok", "malformed", "too_large", ... (the protocol's spelling for wire codes).
 std::string_view StatusCodeName(StatusCode code);
 
-// True for codes 1..9, which may appear in an ErrorResponse.
+// True for codes 1..10, which may appear in an ErrorResponse.
 constexpr bool IsWireCode(StatusCode code) {
   auto v = static_cast<uint16_t>(code);
-  return v >= 1 && v <= 9;
+  return v >= 1 && v <= 10;
 }
 
 class [[nodiscard]] Status {

@@ -70,7 +70,6 @@ run_load() {
   sed -n 's/^RESULT .* keys_per_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # pair <name> <op> <args A (feature on)> -- <args B (feature off)>
 pair() {
@@ -87,8 +86,8 @@ pair() {
     echo "   round $r: on $(tail -1 "$work/a")  off $(tail -1 "$work/b")" >&2
   done
   local ma mb
-  ma=$(median <"$work/a")
-  mb=$(median <"$work/b")
+  ma=$(bench_median <"$work/a")
+  mb=$(bench_median <"$work/b")
   echo "RESULT ${name}_on_keys_per_s $ma keys/s"
   echo "RESULT ${name}_off_keys_per_s $mb keys/s"
   awk -v a="$ma" -v b="$mb" -v n="$name" 'BEGIN { printf "RESULT %s_ratio %.3f on/off\n", n, a / b }'

@@ -26,6 +26,29 @@ std::string_view QueryTypeLabel(QueryType t) {
   return "unknown";
 }
 
+std::string_view AuthFailureLabel(AuthFailure f) {
+  switch (f) {
+    case AuthFailure::kUnknownKey:
+      return "unknown_key";
+    case AuthFailure::kMechanismMismatch:
+      return "mechanism_mismatch";
+    case AuthFailure::kCryptographic:
+      return "cryptographic";
+    case AuthFailure::kProtocol:
+      return "protocol";
+    case AuthFailure::kHandshakeAborted:
+      return "handshake_aborted";
+    case AuthFailure::kTooManyPeers:
+      return "too_many_peers";
+  }
+  return "unknown";
+}
+
+std::string_view RoleLabel(size_t role) {
+  constexpr std::string_view kLabels[kRoleCount] = {"reader", "writer", "admin"};
+  return role < kRoleCount ? kLabels[role] : "unknown";
+}
+
 std::optional<QueryType> QueryTypeOf(MessageType t) {
   switch (t) {
     case MessageType::kCanOffload:

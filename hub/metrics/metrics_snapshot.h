@@ -54,6 +54,34 @@ struct DroppedFrames {
   uint64_t reply_send_failed = 0;  // reply dropped for another reason (peer queue full, ...)
 };
 
+// Why a connection was refused (the `reason` label of registry_auth_failures_total).
+enum class AuthFailure : uint8_t {
+  kUnknownKey,         // a CurveZMQ key that is not in the authorized-keys file (ZAP refused it)
+  kMechanismMismatch,  // a peer without CurveZMQ (plaintext) on a CurveZMQ hub
+  kCryptographic,     // a handshake that did not decrypt (e.g. the client has the wrong server key)
+  kProtocol,          // another handshake protocol error
+  kHandshakeAborted,  // the connection closed before the handshake finished
+  kTooManyPeers,      // closed at once because --max-peers connections were open
+};
+inline constexpr size_t kAuthFailureCount = 6;
+// "unknown_key", "mechanism_mismatch", "cryptographic", "protocol", "handshake_aborted",
+// "too_many_peers".
+std::string_view AuthFailureLabel(AuthFailure f);
+
+// The `role` labels of registry_permission_denied_total, in Role order (security/).
+inline constexpr size_t kRoleCount = 3;
+std::string_view RoleLabel(size_t role);  // "reader", "writer", "admin"
+
+// Connections and access control. The auth fields stay zero without CurveZMQ.
+struct SecurityStats {
+  bool curve = false;
+  std::array<uint64_t, kAuthFailureCount> auth_failures{};
+  // [role][query type]; the extra last column counts Register frames dropped on the PULL.
+  std::array<std::array<uint64_t, kQueryTypeCount + 1>, kRoleCount> permission_denied{};
+  uint64_t connected_peers = 0;  // ROUTER + PULL connections open now
+  uint64_t max_peers = 0;        // 0 = unbounded
+};
+
 // Present only when the hub runs with a write-ahead log.
 struct PersistenceStats {
   uint64_t log_bytes = 0;                      // current size of the write-ahead log on disk
@@ -84,6 +112,7 @@ struct MetricsSnapshot {
   uint64_t register_entries = 0;       // entries in those frames
   Histogram register_latency;          // per Register frame
   DroppedFrames dropped;
+  SecurityStats security;
 
   std::optional<PersistenceStats> persistence;
 

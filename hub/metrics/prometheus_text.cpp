@@ -192,6 +192,30 @@ void WriteDrops(Writer& w, const MetricsSnapshot& s) {
   w.Sample(kName, {{"reason", "reply_send_failed"}}, s.dropped.reply_send_failed);
 }
 
+void WriteSecurity(Writer& w, const SecurityStats& sec) {
+  constexpr std::string_view kAuth = "registry_auth_failures_total";
+  w.Family(kAuth, "counter",
+           "Connections refused at the handshake (CurveZMQ) or for --max-peers, by reason.");
+  for (size_t r = 0; r < kAuthFailureCount; ++r) {
+    w.Sample(kAuth, {{"reason", std::string(AuthFailureLabel(static_cast<AuthFailure>(r)))}},
+             sec.auth_failures[r]);
+  }
+  constexpr std::string_view kDenied = "registry_permission_denied_total";
+  w.Family(kDenied, "counter",
+           "Requests refused for the sender's CurveZMQ role (query_type register: PULL frames "
+           "dropped).");
+  for (size_t role = 0; role < kRoleCount; ++role) {
+    for (size_t t = 0; t <= kQueryTypeCount; ++t) {
+      const std::string type =
+          t < kQueryTypeCount ? std::string(QueryTypeLabel(static_cast<QueryType>(t))) : "register";
+      w.Sample(kDenied, {{"role", std::string(RoleLabel(role))}, {"query_type", type}},
+               sec.permission_denied[role][t]);
+    }
+  }
+  Gauge(w, "registry_connected_peers", "Connections open on the query and registration sockets.",
+        sec.connected_peers);
+}
+
 void WritePersistence(Writer& w, const PersistenceStats& p) {
   Gauge(w, "registry_persistence_log_bytes", "Current size of the write-ahead log in bytes.",
         p.log_bytes);
@@ -216,6 +240,7 @@ std::string RenderPrometheus(const MetricsSnapshot& snapshot) {
   WriteLeases(w, snapshot);
   WriteRegistrations(w, snapshot);
   WriteDrops(w, snapshot);
+  WriteSecurity(w, snapshot.security);
   if (snapshot.persistence) WritePersistence(w, *snapshot.persistence);
   return w.Take();
 }

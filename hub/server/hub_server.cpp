@@ -19,11 +19,14 @@
 #include "codec/codec.h"
 #include "common/logging.h"
 #include "hub/server/hub_server_impl.h"
+#include "hub/server/role_policy.h"
 
 namespace blockhub {
 namespace {
 
 using std::chrono::milliseconds;
+
+constexpr int kListenBacklog = 1024;
 
 size_t KeyCount(const Body& body) {
   return std::visit(
@@ -61,10 +64,16 @@ Status HubServer::Impl::Bind() {
   // the hub has noticed its old connection drop (otherwise ZeroMQ ignores the newcomer and the
   // worker's requests vanish until the old connection times out).
   if (Status s = router.SetInt(ZMQ_ROUTER_HANDOVER, 1); !s.ok()) return s;
+  // Connections waiting to be accepted (the kernel caps it at net.core.somaxconn): libzmq's
+  // default of 100 drops a burst of connects into SYN retries of a second or more.
+  for (ZmqSocket* socket : {&router, &pull}) {
+    if (Status s = socket->SetInt(ZMQ_BACKLOG, kListenBacklog); !s.ok()) return s;
+  }
   // libzmq checks each frame's announced size against this before allocating it.
   for (ZmqSocket* socket : {&router, &pull}) {
     if (Status s = socket->SetInt64(ZMQ_MAXMSGSIZE, options.max_frame_bytes); !s.ok()) return s;
   }
+  if (Status s = SetUpSecurity(); !s.ok()) return s;
   auto q = router.Bind(options.query_addr, "query");
   if (!q) return q.error();
   auto r = pull.Bind(options.register_addr, "register");
@@ -107,6 +116,13 @@ Status HubServer::Impl::Loop() {
   if (log != nullptr) items.push_back({nullptr, log->notify_fd(), ZMQ_POLLIN, 0});
   const size_t stop_slot = options.stop_fd >= 0 ? items.size() : SIZE_MAX;
   if (options.stop_fd >= 0) items.push_back({nullptr, options.stop_fd, ZMQ_POLLIN, 0});
+  const size_t reload_slot = options.reload_fd >= 0 ? items.size() : SIZE_MAX;
+  if (options.reload_fd >= 0) items.push_back({nullptr, options.reload_fd, ZMQ_POLLIN, 0});
+  const size_t monitor_slot = items.size();
+  items.push_back({router_monitor.get(), 0, ZMQ_POLLIN, 0});
+  items.push_back({pull_monitor.get(), 0, ZMQ_POLLIN, 0});
+  const size_t zap_slot = curve() ? items.size() : SIZE_MAX;
+  if (curve()) items.push_back({zap.get(), 0, ZMQ_POLLIN, 0});
   if (options.summary_period > Duration::zero()) {
     summary.emplace(options.summary_period, clock.Now(), BuildMetricsSnapshot());
   }
@@ -122,6 +138,15 @@ Status HubServer::Impl::Loop() {
       if (Status s = OnLogProgress(); !s.ok()) return s;
     }
     if (items[kMetrics].revents != 0) ServeMetricsRequests();
+    if (reload_slot != SIZE_MAX && items[reload_slot].revents != 0) ReloadAuthorizedKeys();
+    const size_t max = options.max_messages_per_wakeup;
+    if (zap_slot != SIZE_MAX && (items[zap_slot].revents & ZMQ_POLLIN)) ServeZap(max);
+    if (items[monitor_slot].revents & ZMQ_POLLIN) {
+      ServeMonitor(router_monitor, router_peers, query_endpoint, max);
+    }
+    if (items[monitor_slot + 1].revents & ZMQ_POLLIN) {
+      ServeMonitor(pull_monitor, pull_peers, register_endpoint, max);
+    }
     if (items[kRouter].revents & ZMQ_POLLIN) ServeQueries(options.max_messages_per_wakeup, false);
     if (items[kPull].revents & ZMQ_POLLIN) ServeRegistrations(options.max_messages_per_wakeup);
     SweepLeases();
@@ -218,13 +243,27 @@ HubServer::Impl::Answered HubServer::Impl::Answer(std::string_view rid, std::str
   }
   const Message& req = *request;
   // v1 has no client id: the lease owner is the peer's routing id (stable for our client).
-  const OwnerId owner =
+  OwnerId owner =
       req.version == ProtocolVersion::kV1 ? XXH3_64bits(rid.data(), rid.size()) : req.client_id;
-  Message reply = core.Handle(owner, req, now);
   const MessageType type = TypeOf(req.body);
   TypeCounters& tc = counters.by_type[static_cast<size_t>(type)];
   ++tc.requests;
   tc.keys += KeyCount(req.body);
+  if (curve()) {
+    const AuthorizedKey* key = SenderKey(frame.get());
+    if (key == nullptr || !RoleAllows(key->role, type)) {
+      DenyRequest(key, type, "query");
+      ++counters.permission_denied;
+      ++tc.errors;
+      const Status denied(StatusCode::kPermissionDenied,
+                          std::string(MessageTypeName(type)) + " needs the " +
+                              RoleName(RequiredRole(type)) + " role; this key has " +
+                              (key != nullptr ? RoleName(key->role) : "no role (revoked)"));
+      return {MakeErrorResponse(req.version, core.config().epoch, denied), &tc, type};
+    }
+    owner = BindOwner(frame.get(), owner);  // another key cannot act as this owner
+  }
+  Message reply = core.Handle(owner, req, now);
   if (std::holds_alternative<ErrorResponse>(reply.body)) ++tc.errors;
   if (auto* stats = std::get_if<StatsResponse>(&reply.body)) AppendServerStats(*stats);
   return {std::move(reply), &tc, type};
@@ -245,6 +284,22 @@ void HubServer::Impl::AppendServerStats(StatsResponse& stats) const {
       {"server_register_frames_dropped", c.register_frames_dropped},
   };
   for (const auto& [name, value] : kServer) stats.counters.emplace_back(name, value);
+  if (!curve()) return;
+  uint64_t auth_failures = 0;
+  for (uint64_t n : security.auth_failures) auth_failures += n;
+  const std::pair<const char*, uint64_t> kSecurity[] = {
+      {"server_auth_failures", auth_failures},
+      {"server_auth_unknown_key", security.auth_failures[0]},
+      {"server_auth_mechanism_mismatch", security.auth_failures[1]},
+      {"server_auth_cryptographic", security.auth_failures[2]},
+      {"server_zap_accepted", c.zap_accepted},
+      {"server_permission_denied", c.permission_denied},
+      {"server_register_frames_denied", c.register_frames_denied},
+      {"server_connected_peers", security.connected_peers},
+      {"server_authorized_keys_reloads", c.keys_reloads},
+      {"server_authorized_keys_reload_failures", c.keys_reload_failures},
+  };
+  for (const auto& [name, value] : kSecurity) stats.counters.emplace_back(name, value);
 }
 
 bool HubServer::Impl::EncodeReply(uint32_t request_id, const Message& reply, std::string& out) {
@@ -303,6 +358,14 @@ void HubServer::Impl::ApplyRegistration(std::string_view data) {
     WarnBadInput("registration frame dropped",
                  decoded ? Status(StatusCode::kWrongChannel, "not a Register") : decoded.error());
     return;
+  }
+  if (curve()) {
+    const AuthorizedKey* key = SenderKey(reg_frame.get());
+    if (key == nullptr || !RoleAllows(key->role, MessageType::kRegister)) {
+      ++counters.register_frames_denied;
+      DenyRequest(key, MessageType::kRegister, "register");
+      return;
+    }
   }
   const OwnerId owner = decoded->version == ProtocolVersion::kV2 ? decoded->client_id : 0;
   const auto statuses = core.Apply(owner, *reg, start);

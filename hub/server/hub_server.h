@@ -31,6 +31,7 @@
 #include "common/status.h"
 #include "hub/core/hub_core.h"
 #include "hub/metrics/metrics_snapshot.h"
+#include "security/authorized_keys.h"
 
 namespace blockhub::persistence {
 class Persistence;
@@ -63,6 +64,18 @@ struct ServerOptions {
   bool latency_histograms = true;
   // Period of the one-line info summary; zero disables it.
   std::chrono::milliseconds summary_period{10'000};
+  // CurveZMQ on both sockets when curve_secret_z85 (the hub's secret key, Z85) is not empty: a
+  // ZAP handler in the loop admits only the keys of authorized_keys (required then), and every
+  // request is checked against its sender's role (ErrorResponse permission_denied beyond it).
+  std::string curve_secret_z85;
+  std::shared_ptr<const AuthorizedKeys> authorized_keys;
+  // Re-read when reload_fd (e.g. a signalfd for SIGHUP; not owned) becomes readable. A file that
+  // does not parse keeps the current table (an error is logged).
+  std::string authorized_keys_path;
+  int reload_fd = -1;
+  // Most connections the ROUTER and the PULL each hold at once (0 = unbounded); beyond it a new
+  // connection is closed as soon as it is accepted.
+  uint64_t max_peers = 0;
 };
 
 // Latency histogram buckets: bucket i counts requests that took < 2^i microseconds (the last
@@ -94,6 +107,12 @@ struct ServerCounters {
   uint64_t register_frames_dropped = 0;  // PULL frames that were not a valid Register
   uint64_t ticks = 0;
   uint64_t leases_swept = 0;
+  // CurveZMQ (all zero without it).
+  uint64_t permission_denied = 0;       // queries refused for the sender's role
+  uint64_t register_frames_denied = 0;  // PULL frames dropped for the sender's role
+  uint64_t zap_accepted = 0;            // handshakes the ZAP handler admitted
+  uint64_t keys_reloads = 0;            // authorized-keys files re-read and in use
+  uint64_t keys_reload_failures = 0;    // re-reads that failed (the previous keys stay)
 };
 
 class HubServer {

@@ -60,6 +60,27 @@ struct HubServer::Impl {
   void Drain();
   void WarnBadInput(const char* what, const Status& error);
 
+  // --- hub_server_auth.cpp ---
+  bool curve() const { return !options.curve_secret_z85.empty(); }
+  // Before the binds: the ZAP handler's socket and the CurveZMQ server options (with a key), the
+  // connection monitors of both sockets (always).
+  Status SetUpSecurity();
+  // Answers the queued ZAP requests (never waits): 200 with User-Id = the client's Z85 key when it
+  // is authorized, 400 otherwise.
+  void ServeZap(size_t max);
+  // Connection events of one socket: the peer gauge, --max-peers, handshake failures.
+  // `endpoint` is the socket's bound endpoint.
+  void ServeMonitor(ZmqSocket& monitor, uint64_t& peers, const std::string& endpoint, size_t max);
+  void ReloadAuthorizedKeys();
+  // Under CurveZMQ: the authorized entry of the key that sent `msg` (its ZAP User-Id), looked up
+  // in the current table, so a key removed by a reload loses its rights at its next message.
+  const AuthorizedKey* SenderKey(zmq_msg_t* msg) const;
+  // Under CurveZMQ a lease owner is bound to the sender's key: `owner` hashed with the key.
+  OwnerId BindOwner(zmq_msg_t* msg, OwnerId owner) const;
+  // Counts and logs (rate-limited) a refused request; `role` null when the key was revoked.
+  void DenyRequest(const AuthorizedKey* key, MessageType type, const char* channel);
+  void CountAuthFailure(AuthFailure reason, std::string_view detail);
+
   // --- hub_server_observe.cpp ---
   void ObserveLatency(MessageType type, TypeCounters* counters, Duration took);
   // RegisterSync with persistence: true if the reply was held until the log is durable.
@@ -103,6 +124,16 @@ struct HubServer::Impl {
   std::string queued_bytes;  // reused: no allocation per burst once grown
   std::vector<QueuedReply> queued;
   RateLimiter bad_input_log{10, std::chrono::seconds(1)};
+
+  // CurveZMQ and connections (hub_server_auth.cpp).
+  std::shared_ptr<const AuthorizedKeys> authorized;  // the current table (replaced on reload)
+  ZmqSocket zap;                                     // REP on inproc://zeromq.zap.01
+  ZmqSocket router_monitor;                          // PAIR: the ROUTER's connection events
+  ZmqSocket pull_monitor;                            // PAIR: the PULL's connection events
+  uint64_t router_peers = 0;
+  uint64_t pull_peers = 0;
+  SecurityStats security;
+  RateLimiter auth_log{10, std::chrono::seconds(1)};
 
   // RegisterSync replies waiting for the write-ahead log, in sync-point (= arrival) order.
   struct HeldReply {

@@ -110,6 +110,7 @@ MetricsSnapshot HubServer::Impl::BuildMetricsSnapshot() const {
   s.register_batches = counters.register_frames - counters.register_frames_dropped;
   s.register_entries = counters.register_entries;
   s.register_latency = register_latency;
+  s.security = security;
   s.dropped = {counters.short_frames_dropped, counters.register_frames_dropped,
                counters.replies_unroutable, counters.replies_dropped};
   if (options.persistence != nullptr) s.persistence = options.persistence->Stats();

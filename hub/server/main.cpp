@@ -40,16 +40,28 @@ uint64_t RandomEpoch() {
   return epoch;
 }
 
-// SIGINT/SIGTERM are blocked in every thread (ZeroMQ's I/O threads inherit the mask, so they must
-// be blocked before the context exists) and read through a signalfd the server polls: a signal
-// becomes an ordinary "stop" event on the loop thread, no handler, no global state.
-int BlockStopSignalsAndOpenFd() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGTERM);
-  if (pthread_sigmask(SIG_BLOCK, &mask, nullptr) != 0) return -1;
-  return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+// SIGINT/SIGTERM and SIGHUP are blocked in every thread (ZeroMQ's I/O threads inherit the mask, so
+// they must be blocked before the context exists) and read through signalfds the server polls: a
+// signal becomes an ordinary "stop" (SIGINT/SIGTERM) or "reload the authorized keys" (SIGHUP)
+// event on the loop thread, no handler, no global state.
+struct SignalFds {
+  int stop = -1;
+  int reload = -1;
+};
+
+SignalFds BlockSignalsAndOpenFds() {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  sigset_t reload;
+  sigemptyset(&reload);
+  sigaddset(&reload, SIGHUP);
+  sigset_t all = stop;
+  sigaddset(&all, SIGHUP);
+  if (pthread_sigmask(SIG_BLOCK, &all, nullptr) != 0) return {};
+  return {signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK),
+          signalfd(-1, &reload, SFD_CLOEXEC | SFD_NONBLOCK)};
 }
 
 // Starts the HTTP endpoint (before recovery, so /healthz answers and /readyz says "not ready"
@@ -79,7 +91,20 @@ int StartupFailure(const char* what, const Status& error) {
   return error.code() == StatusCode::kInvalidArgument ? kExitBadConfig : kExitFailure;
 }
 
-int Serve(ServerConfig config, int signal_fd) {
+// Without CurveZMQ anyone who reaches a socket may read, lease and remove everything.
+void WarnIfOpen(const ServerConfig& config) {
+  if (!config.curve_secret_z85.empty()) return;
+  for (const std::string* addr : {&config.query_addr, &config.register_addr}) {
+    if (IsLoopbackEndpoint(*addr)) continue;
+    spdlog::warn(
+        "listening on {} without CurveZMQ: anyone who can reach it may read the catalog, take "
+        "leases and remove entries; give --curve-secret-key-file and --authorized-keys (README "
+        "\"Security\") or bind a loopback address",
+        *addr);
+  }
+}
+
+int Serve(ServerConfig config, SignalFds signals) {
   config.hub.epoch = RandomEpoch();
   SteadyClock clock;
   HubCore core(config.hub, MakeMemoryCatalogStore());
@@ -88,7 +113,12 @@ int Serve(ServerConfig config, int signal_fd) {
   options.register_addr = config.register_addr;
   options.hwm = config.hwm;
   options.max_frame_bytes = config.max_frame_bytes;
-  options.stop_fd = signal_fd;
+  options.stop_fd = signals.stop;
+  options.reload_fd = signals.reload;
+  options.curve_secret_z85 = config.curve_secret_z85;
+  options.authorized_keys = config.authorized_keys;
+  options.authorized_keys_path = config.authorized_keys_file;
+  options.max_peers = config.max_peers;
   options.latency_histograms = config.metrics.has_value();
   auto server = HubServer::Create(std::move(options), core, clock);
   if (!server) return StartupFailure("", server.error());
@@ -105,6 +135,7 @@ int Serve(ServerConfig config, int signal_fd) {
   if (!metrics) return StartupFailure("metrics endpoint: ", metrics.error());
   spdlog::info("blockhubd {} epoch={:016x} {}", config.hub.hub_version, config.hub.epoch,
                DescribeServerConfig(config));
+  WarnIfOpen(config);
   auto log = OpenPersistence(config, core, clock);
   if (!log) {
     if (*metrics) (*metrics)->Stop();
@@ -145,12 +176,13 @@ int main(int argc, char** argv) {
     std::cerr << "blockhubd: --log-level: " << s.message() << "\n";
     return blockhub::kExitBadConfig;
   }
-  const int signal_fd = blockhub::BlockStopSignalsAndOpenFd();
-  if (signal_fd < 0) {
+  const blockhub::SignalFds signals = blockhub::BlockSignalsAndOpenFds();
+  if (signals.stop < 0 || signals.reload < 0) {
     spdlog::critical("cannot set up signal handling");
     return blockhub::kExitFailure;
   }
-  const int code = blockhub::Serve(std::move(config), signal_fd);
-  close(signal_fd);
+  const int code = blockhub::Serve(std::move(config), signals);
+  close(signals.stop);
+  close(signals.reload);
   return code;
 }

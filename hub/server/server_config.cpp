@@ -12,6 +12,7 @@
 #include "codec/key_format.h"
 #include "common/env_config.h"
 #include "common/logging.h"
+#include "security/curve_keys.h"
 
 namespace blockhub {
 namespace {
@@ -112,6 +113,53 @@ void AddNetworkOptions(OptionTable& t, ServerConfig& c) {
           c.metrics_explicit = true;
           return Status::Ok();
         });
+}
+
+void AddSecurityOptions(OptionTable& t, ServerConfig& c) {
+  t.Add("--curve-secret-key-file", "DYN_REGISTRY_HUB_CURVE_SECRET_KEY_FILE", "FILE",
+        "CurveZMQ on both sockets: the hub's secret key (a PREFIX.key file of 'blockhub keygen'; "
+        "the public key clients need is derived from it). Needs --authorized-keys",
+        "off", [&c](std::string_view text) -> Status {
+          c.curve_secret_key_file = std::string(text);
+          if (text.empty()) return Status::Ok();
+          if (!CurveAvailable()) return InvalidArgumentError("this libzmq has no CURVE support");
+          auto secret = ReadCurveKeyFile(c.curve_secret_key_file, "the hub's secret key");
+          if (!secret) return secret.error();
+          c.curve_secret_z85 = std::move(*secret);
+          return Status::Ok();
+        });
+  t.Add("--authorized-keys", "DYN_REGISTRY_HUB_AUTHORIZED_KEYS", "FILE",
+        "With CurveZMQ: the clients allowed to connect, one 'ROLE PUBLIC_KEY_Z85 [NAME]' line "
+        "each (roles reader, writer, admin; '#' comments); re-read on SIGHUP",
+        "none", [&c](std::string_view text) -> Status {
+          c.authorized_keys_file = std::string(text);
+          if (text.empty()) return Status::Ok();
+          auto keys = AuthorizedKeys::Load(c.authorized_keys_file);
+          if (!keys) return keys.error();
+          c.authorized_keys = std::make_shared<const AuthorizedKeys>(std::move(*keys));
+          return Status::Ok();
+        });
+  t.Add("--max-peers", "DYN_REGISTRY_HUB_MAX_PEERS", "N",
+        "Most connections each socket holds at once; a new connection beyond it is closed at "
+        "once (logged, counted in registry_auth_failures_total{reason=\"too_many_peers\"}); "
+        "0 = unbounded",
+        "0", Number(c.max_peers, 0, UINT32_MAX));
+}
+
+// Both CurveZMQ files or neither (each was read and checked when its setting was applied).
+Status CheckSecurity(const ServerConfig& c) {
+  if (c.curve_secret_key_file.empty() && c.authorized_keys_file.empty()) return Status::Ok();
+  if (c.authorized_keys_file.empty()) {
+    return InvalidArgumentError(
+        "--curve-secret-key-file needs --authorized-keys FILE (DYN_REGISTRY_HUB_AUTHORIZED_KEYS): "
+        "the clients allowed to connect");
+  }
+  if (c.curve_secret_key_file.empty()) {
+    return InvalidArgumentError(
+        "--authorized-keys needs --curve-secret-key-file FILE "
+        "(DYN_REGISTRY_HUB_CURVE_SECRET_KEY_FILE): without a hub key there is no CurveZMQ");
+  }
+  return Status::Ok();
 }
 
 // Persistence. PersistenceInputs records what the flag/variables said; Finish decides on/off.
@@ -240,7 +288,9 @@ value in either is a start-up error naming it (exit code 2).
 Once both sockets are bound and the data dir recovered, blockhubd prints one line to stdout:
   ready query=<bound endpoint> register=<bound endpoint>[ metrics=http://<host>:<port>]
 and logs to stderr. SIGINT/SIGTERM: stop answering queries (shutting_down), apply the
-registrations already received, flush the log, exit 0. Exit code 1: a start-up failure that is
+registrations already received, flush the log, exit 0. SIGHUP: re-read --authorized-keys (a
+file that does not parse keeps the keys in use and logs an error; a removed key's connections
+get permission_denied from then on, its new ones are refused). Exit code 1: a start-up failure that is
 not a bad value (address in use, data dir not writable or locked by another hub) or a failed
 write-ahead log while running.)";
 
@@ -255,6 +305,7 @@ Result<std::optional<ServerConfig>> ParseServerConfig(int argc, const char* cons
   app.set_version_flag("--version", config.hub.hub_version);
   OptionTable table(app);
   AddNetworkOptions(table, config);
+  AddSecurityOptions(table, config);
   AddCatalogOptions(table, config);
   AddLimitOptions(table, config);
   PersistenceInputs persistence_inputs;
@@ -273,6 +324,7 @@ Result<std::optional<ServerConfig>> ParseServerConfig(int argc, const char* cons
   if (Status s = table.Resolve(); !s.ok()) return s;
   ResolvePersistence(app.count("--data-dir") > 0, persistence_inputs, config);
   if (config.hub.max_leases == 0) config.hub.max_leases = config.hub.capacity;
+  if (Status s = CheckSecurity(config); !s.ok()) return s;
   if (config.max_frame_bytes == 0) config.max_frame_bytes = MaxFrameBytesFor(config.hub.limits);
   // Cross-setting checks (e.g. --eviction tail needs u64 or positional keys).
   if (Status s = ValidateHubConfig(config.hub); !s.ok()) {
@@ -295,14 +347,31 @@ std::string DescribeServerConfig(const ServerConfig& c) {
       "query={} register={} hwm={} capacity={} max_leases={} lease_timeout_ms={} key_format={} "
       "eviction={} max_batch_keys={} max_key_bytes={} max_value_bytes={} max_metadata_bytes={} "
       "metrics={} data_dir={} snapshot_interval={} snapshot_retention={} commit_interval_ms={} "
-      "log_level={} max_frame_bytes={}",
+      "log_level={} max_frame_bytes={} curve={} authorized_keys={} max_peers={}",
       c.query_addr, c.register_addr, c.hwm, h.capacity, h.max_leases, h.lease_ttl.count(),
       KeyFormatName(h.limits.key_format), EvictionKindName(h.eviction), h.limits.max_batch_keys,
       h.limits.max_key_bytes, h.limits.max_value_bytes, h.limits.max_metadata_bytes,
       c.metrics ? FormatHostPort(*c.metrics) : "off",
       c.persistence.data_dir.empty() ? "off" : c.persistence.data_dir,
       c.persistence.snapshot_interval, c.persistence.snapshot_retention,
-      c.persistence.commit_interval.count(), c.log_level, c.max_frame_bytes);
+      c.persistence.commit_interval.count(), c.log_level, c.max_frame_bytes,
+      c.curve_secret_z85.empty() ? "off" : "on",
+      c.authorized_keys ? std::to_string(c.authorized_keys->size()) : "-", c.max_peers);
+}
+
+bool IsLoopbackEndpoint(std::string_view e) {
+  if (e.starts_with("ipc://") || e.starts_with("inproc://")) return true;
+  if (!e.starts_with("tcp://")) return false;
+  std::string_view host = e.substr(6);
+  if (const size_t semi = host.find(';'); semi != std::string_view::npos) {
+    host = host.substr(semi + 1);  // "source;destination": the bound one is after the ';'
+  }
+  const size_t colon = host.rfind(':');
+  if (colon != std::string_view::npos) host = host.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host.starts_with("127.") || host == "::1" || host == "localhost" || host == "lo";
 }
 
 }  // namespace blockhub

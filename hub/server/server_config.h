@@ -8,14 +8,17 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "hub/core/hub_config.h"
 #include "hub/metrics/metrics_http_server.h"
 #include "hub/persistence/persistence_config.h"
+#include "security/authorized_keys.h"
 
 namespace blockhub {
 
@@ -38,7 +41,18 @@ struct ServerConfig {
   // Largest ZeroMQ frame either socket accepts (ZMQ_MAXMSGSIZE); a larger one disconnects its
   // sender before it is buffered. 0 = derived from the limits (MaxFrameBytesFor).
   int64_t max_frame_bytes = 0;
+  // CurveZMQ: both files or neither (checked by ParseServerConfig). The secret key (Z85) and the
+  // authorized keys are read and checked at start-up; the keys file is re-read on SIGHUP.
+  std::string curve_secret_key_file;
+  std::string curve_secret_z85;
+  std::string authorized_keys_file;
+  std::shared_ptr<const AuthorizedKeys> authorized_keys;
+  uint64_t max_peers = 0;  // connections per socket; 0 = unbounded
 };
+
+// True when a ZeroMQ endpoint is reachable only from this machine (tcp 127.x / ::1 / localhost,
+// ipc, inproc): binding anything else without CurveZMQ earns a start-up warning.
+bool IsLoopbackEndpoint(std::string_view endpoint);
 
 // The largest frame a valid request can need under `limits` (every entry at its longest key,
 // value and metadata, plus headers): the default of --max-frame-bytes.

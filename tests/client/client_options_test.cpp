@@ -3,9 +3,13 @@
 
 #include <doctest/doctest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
+
+#include "security/curve_keys.h"
 
 namespace blockhub {
 namespace {
@@ -18,7 +22,11 @@ const std::vector<std::string> kVars = {"DYN_REGISTRY_CLIENT_QUERY_ADDR",
                                         "DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS",
                                         "DYN_REGISTRY_CLIENT_ID",
                                         "DYN_REGISTRY_CLIENT_PROTOCOL",
-                                        "DYN_REGISTRY_CLIENT_HWM"};
+                                        "DYN_REGISTRY_CLIENT_HWM",
+                                        "DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY",
+                                        "DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE",
+                                        "DYN_REGISTRY_CLIENT_LOCAL_CACHE",
+                                        "DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS"};
 
 // Clears every client variable on entry and exit (tests in one binary run on one thread).
 struct CleanEnv {
@@ -41,6 +49,8 @@ TEST_CASE("client options: defaults match the documented table") {
   CHECK(o->request_timeout == std::chrono::milliseconds(5000));
   CHECK(o->client_id == 0);  // random, chosen at Connect
   CHECK(o->protocol == ProtocolVersion::kV2);
+  CHECK(o->local_cache_entries == 0);
+  CHECK(o->local_cache_ttl == std::chrono::milliseconds(60000));
 }
 
 TEST_CASE("client options: every variable is applied") {
@@ -54,6 +64,8 @@ TEST_CASE("client options: every variable is applied") {
   setenv("DYN_REGISTRY_CLIENT_ID", "0x2a", 1);
   setenv("DYN_REGISTRY_CLIENT_PROTOCOL", "1", 1);
   setenv("DYN_REGISTRY_CLIENT_HWM", "50", 1);
+  setenv("DYN_REGISTRY_CLIENT_LOCAL_CACHE", "4096", 1);
+  setenv("DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS", "250", 1);
   auto o = ClientOptions::FromEnv();
   REQUIRE(o.has_value());
   CHECK(o->query_addr == "tcp://hub:1");
@@ -65,6 +77,8 @@ TEST_CASE("client options: every variable is applied") {
   CHECK(o->client_id == 42);
   CHECK(o->protocol == ProtocolVersion::kV1);
   CHECK(o->hwm == 50);
+  CHECK(o->local_cache_entries == 4096);
+  CHECK(o->local_cache_ttl == std::chrono::milliseconds(250));
 }
 
 TEST_CASE("client options: a bad value is an error naming the variable") {
@@ -75,7 +89,10 @@ TEST_CASE("client options: a bad value is an error naming the variable") {
            {"DYN_REGISTRY_CLIENT_BATCH_TIMEOUT_MS", "-1"},
            {"DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS", "5s"},
            {"DYN_REGISTRY_CLIENT_PROTOCOL", "3"},
-           {"DYN_REGISTRY_CLIENT_ID", "0"}}) {
+           {"DYN_REGISTRY_CLIENT_ID", "0"},
+           {"DYN_REGISTRY_CLIENT_LOCAL_CACHE", "-5"},
+           {"DYN_REGISTRY_CLIENT_LOCAL_CACHE", "lots"},
+           {"DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS", "0"}}) {
     CAPTURE(name);
     CAPTURE(bad);
     CleanEnv::Clear();
@@ -85,6 +102,43 @@ TEST_CASE("client options: a bad value is an error naming the variable") {
     CHECK(o.error().code() == StatusCode::kInvalidArgument);
     CHECK(o.error().message().find(name) != std::string::npos);
   }
+}
+
+TEST_CASE("client options: CurveZMQ keys from the variables, bad ones named") {
+  CleanEnv env;
+  auto hub = GenerateCurveKeyPair();
+  auto client = GenerateCurveKeyPair();
+  REQUIRE(hub.has_value());
+  REQUIRE(client.has_value());
+  const std::string prefix = "client_options_test_curve_" + std::to_string(::getpid());
+  REQUIRE(WriteCurveKeyPair(prefix, *client).ok());
+  setenv("DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY", hub->public_z85.c_str(), 1);
+  setenv("DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE", (prefix + ".key").c_str(), 1);
+  auto o = ClientOptions::FromEnv();
+  REQUIRE_MESSAGE(o.has_value(), o.error().ToString());
+  CHECK(o->curve_server_key == hub->public_z85);
+  CHECK(o->curve_secret_key == client->secret_z85);
+
+  setenv("DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY", "not-a-key", 1);
+  auto bad_server = ClientOptions::FromEnv();
+  REQUIRE_FALSE(bad_server.has_value());
+  CHECK(bad_server.error().message().find("DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY") !=
+        std::string::npos);
+
+  setenv("DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY", hub->public_z85.c_str(), 1);
+  setenv("DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE", (prefix + ".missing").c_str(), 1);
+  auto bad_file = ClientOptions::FromEnv();
+  REQUIRE_FALSE(bad_file.has_value());
+  CHECK(bad_file.error().message().find("DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE") !=
+        std::string::npos);
+
+  unsetenv("DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE");  // one without the other
+  auto half = ClientOptions::FromEnv();
+  REQUIRE_FALSE(half.has_value());
+  CHECK(half.error().message().find("DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE") !=
+        std::string::npos);
+  std::remove((prefix + ".key").c_str());
+  std::remove((prefix + ".pub").c_str());
 }
 
 TEST_CASE("client options: client ids from numbers or text, stable routing ids") {

@@ -215,7 +215,8 @@ TEST_CASE("response fields out of range are malformed") {
   CHECK(Resp(Hex("02 0c 00 00 00 00 00 00 00 00 01 00 00 00 ff")) == StatusCode::kMalformed);
   CHECK(Resp(Hex("02 0a 00 00 00 00 00 00 00 00 00 00 00 00")) ==
         StatusCode::kMalformed);  // code 0
-  CHECK(Resp(Hex("02 0a 00 00 00 00 00 00 00 00 0a 00 00 00")) == StatusCode::kMalformed);  // 10
+  CHECK(Resp(Hex("02 0a 00 00 00 00 00 00 00 00 0b 00 00 00")) == StatusCode::kMalformed);  // 11
+  CHECK(Resp(Hex("02 0a 00 00 00 00 00 00 00 00 0a 00 00 00")) == StatusCode::kOk);         // 10
   CHECK(Resp(Hex("02 0a 00 00 00 00 00 00 00 00 09 00 00 00")) == StatusCode::kOk);
   CHECK(Resp(Hex("02 12 00 00 00 00 00 00 00 00 00 00 00 00 05 00 00 00 00 "
                  "00 00 00 00 00 00 00 00 00 00")) == StatusCode::kMalformed);  // key_format 5

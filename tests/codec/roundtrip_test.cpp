@@ -74,6 +74,8 @@ TEST_CASE("hand-computed v2 frames") {
              "02 11 01 00 00 00 00 00 00 00 01 00 77 00 00", true);
   CheckBytes(V2Resp(1, ErrorResponse{StatusCode::kMalformed, "bad"}),
              "02 0a 01 00 00 00 00 00 00 00 03 00 03 00 62 61 64", false);
+  CheckBytes(V2Resp(1, ErrorResponse{StatusCode::kPermissionDenied, "role"}),
+             "02 0a 01 00 00 00 00 00 00 00 0a 00 04 00 72 6f 6c 65", false);
   CheckBytes(V2Resp(0, CanOffloadResponse{1000, {OffloadStatus::kLeased}}),
              "02 04 00 00 00 00 00 00 00 00 e8 03 00 00 01 00 00 00 02", false);
   CheckBytes(V2Resp(2, HelloResponse{1000, 4, 16, 0x100, "v"}),

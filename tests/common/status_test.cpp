@@ -14,6 +14,9 @@ TEST_CASE("Status: ok by default, codes and messages otherwise") {
   CHECK(static_cast<int>(bad.code()) == 3);
   CHECK(bad.ToString() == "malformed: count 5 exceeds the 3 bytes left");
   CHECK(IsWireCode(StatusCode::kShuttingDown));
+  CHECK(IsWireCode(StatusCode::kPermissionDenied));
+  CHECK(static_cast<int>(StatusCode::kPermissionDenied) == 10);
+  CHECK(StatusCodeName(StatusCode::kPermissionDenied) == "permission_denied");
   CHECK_FALSE(IsWireCode(StatusCode::kTimeout));
   CHECK_FALSE(IsWireCode(StatusCode::kOk));
 }

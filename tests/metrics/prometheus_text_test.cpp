@@ -67,6 +67,9 @@ TEST_CASE("RenderPrometheus: every family has HELP and TYPE and the format rules
         {"registry_offload_already_stored_total", "counter"},
         {"registry_evictions_total", "counter"},
         {"registry_frames_dropped_total", "counter"},
+        {"registry_auth_failures_total", "counter"},
+        {"registry_permission_denied_total", "counter"},
+        {"registry_connected_peers", "gauge"},
     };
     for (const auto& [name, type] : expected) {
       CAPTURE(name);
@@ -111,6 +114,16 @@ TEST_CASE("RenderPrometheus: counters and gauges carry the snapshot's exact valu
   CHECK(e.Value("registry_frames_dropped_total", {{"reason", "register_invalid"}}) == 2);
   CHECK(e.Value("registry_frames_dropped_total", {{"reason", "reply_unroutable"}}) == 3);
   CHECK(e.Value("registry_frames_dropped_total", {{"reason", "reply_send_failed"}}) == 4);
+  CHECK(e.Value("registry_auth_failures_total", {{"reason", "unknown_key"}}) == 50);
+  CHECK(e.Value("registry_auth_failures_total", {{"reason", "mechanism_mismatch"}}) == 51);
+  CHECK(e.Value("registry_auth_failures_total", {{"reason", "too_many_peers"}}) == 55);
+  CHECK(e.Value("registry_permission_denied_total",
+                {{"role", "writer"}, {"query_type", "remove"}}) == 61);
+  CHECK(e.Value("registry_permission_denied_total",
+                {{"role", "reader"}, {"query_type", "register"}}) == 62);
+  CHECK(e.Value("registry_permission_denied_total", {{"role", "admin"}, {"query_type", "match"}}) ==
+        0);
+  CHECK(e.Value("registry_connected_peers") == 63);
   CHECK(e.Value("registry_info", {{"epoch", "0xfeedbeef12345678"},
                                   {"version", "blockhub 0.1.0"},
                                   {"key_format", "positional"},

@@ -50,6 +50,11 @@ MetricsSnapshot MakeSampleSnapshot(bool with_persistence) {
   s.register_latency.Observe(microseconds(700));
   s.register_latency.Observe(milliseconds(700));
   s.dropped = DroppedFrames{1, 2, 3, 4};
+  s.security.curve = true;
+  for (size_t r = 0; r < kAuthFailureCount; ++r) s.security.auth_failures[r] = 50 + r;
+  s.security.permission_denied[1][static_cast<size_t>(QueryType::kRemove)] = 61;
+  s.security.permission_denied[0][kQueryTypeCount] = 62;  // reader's PULL frames
+  s.security.connected_peers = 63;
   if (with_persistence) {
     PersistenceStats p;
     p.log_bytes = 65536;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 namespace blockhub::testing {
 namespace {
@@ -15,6 +16,18 @@ int HexDigit(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
+}
+
+void SetCurve(zmq::socket_t& socket, const std::optional<CurveClientKeys>& curve) {
+  if (!curve) return;
+  for (auto [option, key] : {std::pair{ZMQ_CURVE_SERVERKEY, &curve->server_public},
+                             std::pair{ZMQ_CURVE_PUBLICKEY, &curve->public_key},
+                             std::pair{ZMQ_CURVE_SECRETKEY, &curve->secret_key}}) {
+    // Z85 text, passed with its NUL; a bad key is a test bug.
+    if (zmq_setsockopt(socket.handle(), option, key->c_str(), key->size() + 1) != 0) {
+      throw zmq::error_t();
+    }
+  }
 }
 
 }  // namespace
@@ -63,13 +76,15 @@ std::string ToHex(std::string_view bytes) {
 }
 
 Result<RawDealer> RawDealer::Connect(const std::string& endpoint,
-                                     std::optional<std::string> routing_id) {
+                                     std::optional<std::string> routing_id,
+                                     const std::optional<CurveClientKeys>& curve) {
   RawDealer d;
   try {
     d.context_ = std::make_unique<zmq::context_t>(1);
     d.socket_ = std::make_unique<zmq::socket_t>(*d.context_, zmq::socket_type::dealer);
     d.socket_->set(zmq::sockopt::linger, 0);
     if (routing_id) d.socket_->set(zmq::sockopt::routing_id, zmq::buffer(*routing_id));
+    SetCurve(*d.socket_, curve);
     d.socket_->connect(endpoint);
   } catch (const zmq::error_t& e) {
     return ZmqError("dealer connect", e);
@@ -152,13 +167,15 @@ Status RawDealer::DisconnectFrom(const std::string& endpoint) {
   return Status::Ok();
 }
 
-Result<RawPush> RawPush::Connect(const std::string& endpoint) {
+Result<RawPush> RawPush::Connect(const std::string& endpoint,
+                                 const std::optional<CurveClientKeys>& curve) {
   RawPush p;
   try {
     p.context_ = std::make_unique<zmq::context_t>(1);
     p.socket_ = std::make_unique<zmq::socket_t>(*p.context_, zmq::socket_type::push);
     // Queued registrations get a bounded chance to leave when the helper is destroyed.
     p.socket_->set(zmq::sockopt::linger, 1000);
+    SetCurve(*p.socket_, curve);
     p.socket_->connect(endpoint);
   } catch (const zmq::error_t& e) {
     return ZmqError("push connect", e);

@@ -26,6 +26,13 @@ std::string QueryFrame(uint32_t request_id, std::string_view message);
 std::string FromHex(std::string_view hex);
 std::string ToHex(std::string_view bytes);
 
+// CurveZMQ client keys for a raw socket (Z85): the hub's public key and this socket's pair.
+struct CurveClientKeys {
+  std::string server_public;
+  std::string public_key;
+  std::string secret_key;
+};
+
 struct RawReply {
   uint32_t request_id = 0;
   std::string frame;  // the whole reply frame, request id included
@@ -35,8 +42,10 @@ struct RawReply {
 class RawDealer {
  public:
   // Connects to `endpoint`; `routing_id` (if set) is the ROUTER identity the hub will see.
+  // With `curve`, the socket is a CurveZMQ client.
   static Result<RawDealer> Connect(const std::string& endpoint,
-                                   std::optional<std::string> routing_id = std::nullopt);
+                                   std::optional<std::string> routing_id = std::nullopt,
+                                   const std::optional<CurveClientKeys>& curve = std::nullopt);
 
   RawDealer(RawDealer&&) noexcept = default;
   RawDealer& operator=(RawDealer&& other) noexcept {  // socket before its context
@@ -73,7 +82,8 @@ class RawDealer {
 
 class RawPush {
  public:
-  static Result<RawPush> Connect(const std::string& endpoint);
+  static Result<RawPush> Connect(const std::string& endpoint,
+                                 const std::optional<CurveClientKeys>& curve = std::nullopt);
   RawPush(RawPush&&) noexcept = default;
   RawPush& operator=(RawPush&& other) noexcept {  // socket before its context
     socket_.reset();

@@ -116,6 +116,13 @@ json::object ClientCountersJson(const ClientCounters& c) {
   return {{"failovers", c.failovers}, {"retries", c.retries}, {"probes", c.probes}, {"hubs", hubs}};
 }
 
+// The local cache's counters (DYN_REGISTRY_CLIENT_LOCAL_CACHE), in the order of the text output.
+std::vector<std::pair<std::string, uint64_t>> CacheCounters(const ClientCounters& c) {
+  return {{"cache_hits", c.cache_hits},       {"cache_misses", c.cache_misses},
+          {"cache_expired", c.cache_expired}, {"cache_invalidations", c.cache_invalidations},
+          {"cache_clears", c.cache_clears},   {"cache_entries", c.cache_entries}};
+}
+
 void PrintClientCounters(const ClientCounters& c) {
   auto line = [](const std::string& name, uint64_t v) {
     std::printf("%-40s %llu\n", name.c_str(), static_cast<unsigned long long>(v));
@@ -245,17 +252,30 @@ int RunStats(const CommonSettings& s) {
   // The hub's counters, then (with a hub list) how this client saw its hubs.
   const ClientCounters cc = (*client)->counters();
   const bool hub_list = cc.hubs.size() > 1;
+  const bool cache = s.client.local_cache_entries > 0;
   if (s.json) {
     json::object counters;
     for (const auto& [name, value] : *r) counters[name] = value;
     json::object doc{{"counters", counters}};
-    if (hub_list) doc["client"] = ClientCountersJson(cc);
+    if (hub_list || cache) {
+      json::object client = hub_list ? ClientCountersJson(cc) : json::object{};
+      if (cache) {
+        for (const auto& [name, value] : CacheCounters(cc)) client[name] = value;
+      }
+      doc["client"] = client;
+    }
     PrintJson(doc);
   } else {
     for (const auto& [name, value] : *r) {
       std::printf("%-40s %llu\n", name.c_str(), static_cast<unsigned long long>(value));
     }
     if (hub_list) PrintClientCounters(cc);
+    if (cache) {
+      for (const auto& [name, value] : CacheCounters(cc)) {
+        std::printf("%-40s %llu\n", ("client." + name).c_str(),
+                    static_cast<unsigned long long>(value));
+      }
+    }
   }
   return Finish(s, **client, kExitOk);
 }

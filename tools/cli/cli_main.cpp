@@ -11,6 +11,7 @@
 #include "common/env_config.h"
 #include "common/logging.h"
 #include "common/version.h"
+#include "security/curve_keys.h"
 #include "tools/cli/cli_commands.h"
 #include "tools/cli/cli_keygen.h"
 
@@ -33,6 +34,8 @@ struct Args {
   std::string hello_name;
   std::string hello_metadata;
   std::string key_prefix = kDefaultKeyPrefix;
+  std::string curve_server_key;
+  std::string curve_secret_key_file;
 };
 
 void AddCommonOptions(CLI::App& app, CommonSettings& s, Args& a) {
@@ -62,6 +65,13 @@ void AddCommonOptions(CLI::App& app, CommonSettings& s, Args& a) {
       ->capture_default_str()
       ->check(CLI::IsMember({"bytes", "u64", "key128", "composite", "positional"}));
   app.add_flag("--json", s.json, "Print one JSON object on stdout instead of text");
+  app.add_option("--curve-server-key", a.curve_server_key,
+                 "CurveZMQ: the hub's public key (Z85, its PREFIX.pub); needs "
+                 "--curve-secret-key-file [env DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY]");
+  app.add_option(
+      "--curve-secret-key-file", a.curve_secret_key_file,
+      "CurveZMQ: this client's secret key file (a PREFIX.key of 'blockhub keygen'; "
+      "the public key is derived from it) [env DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE]");
 }
 
 CLI::App* AddKeysCommand(CLI::App& app, const char* name, const char* help, Args& a) {
@@ -88,6 +98,19 @@ Status Finish(CommonSettings& s, const Args& a, const CLI::App& app) {
     auto id = ParseClientId(a.client_id);
     if (!id) return InvalidArgumentError(fmt::format("--client-id: {}", id.error().message()));
     s.client.client_id = *id;
+  }
+  if (!a.curve_server_key.empty()) {
+    if (Status st = ValidateCurveKey(a.curve_server_key, "--curve-server-key"); !st.ok()) return st;
+    s.client.curve_server_key = a.curve_server_key;
+  }
+  if (!a.curve_secret_key_file.empty()) {
+    auto secret = ReadCurveKeyFile(a.curve_secret_key_file, "--curve-secret-key-file");
+    if (!secret) return secret.error();
+    s.client.curve_secret_key = std::move(*secret);
+  }
+  if (s.client.curve_server_key.empty() != s.client.curve_secret_key.empty()) {
+    return InvalidArgumentError(
+        "CurveZMQ needs both --curve-server-key and --curve-secret-key-file (or their variables)");
   }
   auto f = ParseKeyFormat(a.key_format);
   if (!f) return InvalidArgumentError(fmt::format("--key-format: {}", f.error().message()));
