@@ -84,10 +84,9 @@ now() { date +%s.%N; }
 # chunk files right before a run makes ext4 skip the recently freed inodes one by one (its inode
 # allocator avoids reusing them for a while), which charged the previous run's deletion to the
 # next one's file creations.
-run_n=0
+# (run_tool runs in a subshell: the folder is named by the tool and the round, $r.)
 run_tool() {
-  run_n=$((run_n + 1))
-  local repo="$work/repo.$run_n" t0 t1
+  local repo="$work/repo.$1.$r" t0 t1
   case "$1" in
     dedup1|dedup2)
       start_hub
