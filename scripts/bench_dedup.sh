@@ -80,9 +80,13 @@ start_hub() {
 
 now() { date +%s.%N; }
 # run_tool NAME: one timed run into a fresh repository; prints "seconds stored_bytes".
+# Every run gets a repository folder of its own, all deleted at the end: deleting thousands of
+# chunk files right before a run makes ext4 skip the recently freed inodes one by one (its inode
+# allocator avoids reusing them for a while), which charged the previous run's deletion to the
+# next one's file creations.
+# (run_tool runs in a subshell: the folder is named by the tool and the round, $r.)
 run_tool() {
-  local repo="$work/repo" t0 t1
-  rm -rf "$repo"
+  local repo="$work/repo.$1.$r" t0 t1
   case "$1" in
     dedup1|dedup2)
       start_hub

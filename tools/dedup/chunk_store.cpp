@@ -33,6 +33,21 @@ Status WriteAll(int fd, const uint8_t* p, size_t n, const fs::path& path) {
   }
   return Status::Ok();
 }
+Status SyncDir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return IoError(Errno("open", dir));
+  Status st = ::fsync(fd) == 0 ? Status::Ok() : IoError(Errno("fsync", dir));
+  ::close(fd);
+  return st;
+}
+
+Status SyncFs(const fs::path& root) {
+  int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return IoError(Errno("open", root));
+  Status st = ::syncfs(fd) == 0 ? Status::Ok() : IoError(Errno("syncfs", root));
+  ::close(fd);
+  return st;
+}
 }  // namespace
 
 Result<std::unique_ptr<ChunkStore>> ChunkStore::Open(const fs::path& root, bool create) {
@@ -40,11 +55,13 @@ Result<std::unique_ptr<ChunkStore>> ChunkStore::Open(const fs::path& root, bool 
   if (create) {
     for (const char* sub : {"chunks", "tmp", "log"}) {
       fs::create_directories(root / sub, ec);
-      if (ec) return IoError("cannot create store folder " + (root / sub).string() + ": " + ec.message());
+      if (ec)
+        return IoError("cannot create store folder " + (root / sub).string() + ": " + ec.message());
     }
     for (int i = 0; i < 256; ++i) {
       fs::create_directory(root / "chunks" / Hex(std::string(1, static_cast<char>(i))), ec);
-      if (ec) return IoError("cannot create store folder under " + root.string() + ": " + ec.message());
+      if (ec)
+        return IoError("cannot create store folder under " + root.string() + ": " + ec.message());
     }
   } else if (!fs::is_directory(root / "chunks", ec)) {
     return IoError("not a blockhub-dedup store (no chunks/ folder): " + root.string());
@@ -89,7 +106,8 @@ Result<bool> ChunkStore::Put(std::string_view key, std::span<const uint8_t> data
     std::lock_guard lock(mu_);
     n = ++tmp_counter_;
   }
-  const fs::path tmp = root_ / "tmp" / (hex + "." + std::to_string(::getpid()) + "." + std::to_string(n));
+  const fs::path tmp =
+      root_ / "tmp" / (hex + "." + std::to_string(::getpid()) + "." + std::to_string(n));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return IoError(Errno("create", tmp));
   Status st = WriteAll(fd, data.data(), data.size(), tmp);
@@ -100,7 +118,12 @@ Result<bool> ChunkStore::Put(std::string_view key, std::span<const uint8_t> data
     return st;
   }
   bool created = true;
-  if (::link(tmp.c_str(), final_path.c_str()) != 0) {
+  if (::link(tmp.c_str(), final_path.c_str()) == 0) {
+    if (Status d = SyncDir(final_path.parent_path()); !d.ok()) {
+      ::unlink(tmp.c_str());
+      return d;
+    }
+  } else {
     if (errno != EEXIST) {
       Status err = IoError(Errno("link to", final_path));
       ::unlink(tmp.c_str());
@@ -111,6 +134,70 @@ Result<bool> ChunkStore::Put(std::string_view key, std::span<const uint8_t> data
   ::unlink(tmp.c_str());
   if (created) {
     if (Status s = LogCreation(hex, data.size()); !s.ok()) return s;
+  }
+  return created;
+}
+
+Result<std::vector<bool>> ChunkStore::PutBatch(std::span<const std::string> keys,
+                                               std::span<const std::span<const uint8_t>> data) {
+  std::vector<bool> created(keys.size(), false);
+  std::vector<fs::path> tmps(keys.size());
+  auto cleanup = [&] {
+    for (const auto& t : tmps)
+      if (!t.empty()) ::unlink(t.c_str());
+  };
+  // 1. Every chunk not yet present, to its temporary name (no fsync each).
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (Exists(keys[i])) continue;
+    uint64_t n;
+    {
+      std::lock_guard lock(mu_);
+      n = ++tmp_counter_;
+    }
+    fs::path tmp =
+        root_ / "tmp" / (Hex(keys[i]) + "." + std::to_string(::getpid()) + "." + std::to_string(n));
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      Status err = IoError(Errno("create", tmp));
+      cleanup();
+      return err;
+    }
+    tmps[i] = tmp;
+    Status st = WriteAll(fd, data[i].data(), data[i].size(), tmp);
+    if (::close(fd) != 0 && st.ok()) st = IoError(Errno("close", tmp));
+    if (!st.ok()) {
+      cleanup();
+      return st;
+    }
+  }
+  bool any = false;
+  for (const auto& t : tmps) any = any || !t.empty();
+  if (!any) return created;
+  // 2. Their data durable before any final name can point at it.
+  if (Status s = SyncFs(root_); !s.ok()) {
+    cleanup();
+    return s;
+  }
+  // 3. Final names (EEXIST: another writer won with the same content).
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (tmps[i].empty()) continue;
+    const fs::path final_path = PathOf(keys[i]);
+    if (::link(tmps[i].c_str(), final_path.c_str()) == 0) {
+      created[i] = true;
+    } else if (errno != EEXIST) {
+      Status err = IoError(Errno("link to", final_path));
+      cleanup();
+      return err;
+    }
+  }
+  // 4. The names durable; then the temporaries go (losing an unlink in a crash is harmless:
+  // RemoveStaleTemps deletes them).
+  Status synced = SyncFs(root_);
+  cleanup();
+  if (!synced.ok()) return synced;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (!created[i]) continue;
+    if (Status s = LogCreation(Hex(keys[i]), data[i].size()); !s.ok()) return s;
   }
   return created;
 }

@@ -5,9 +5,10 @@
 //   chunks/<h0h1>/<32 hex digits>   one file per chunk, named by its key, 256 fan-out folders
 //   tmp/<hex>.<pid>.<n>             uploads in progress (never read as chunks)
 //   log/created.<pid>.<n>           one line "<hex> <size>" per chunk file this process created
-// Put writes the data to a temporary file, fsyncs it, and link(2)s it to its final name: the final
-// name appears atomically with complete content, so a crash never leaves a partial chunk under a
-// final name. link fails with EEXIST when the chunk is already there: Put then reports "not
+// Put writes the data to a temporary file, fsyncs it, link(2)s it to its final name and fsyncs
+// the folder (PutBatch does the same for many chunks with one syncfs per step): the final name
+// appears atomically with complete, durable content, so a crash never leaves a partial chunk under
+// a final name. link fails with EEXIST when the chunk is already there: Put then reports "not
 // created" and the creation log does not get a line, so the logs tell how often each chunk file
 // was created (exactly once when deduplication works). RemoveStaleTemps deletes temporaries of
 // processes that no longer run.
@@ -19,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -38,6 +40,13 @@ class ChunkStore {
 
   // Stores `data` under `key` unless present. true = this call created the chunk file.
   Result<bool> Put(std::string_view key, std::span<const uint8_t> data);
+  // Stores several chunks with two durability barriers for the whole batch instead of one fsync
+  // per chunk: every chunk is written to its temporary name, syncfs(2) on the store's file system
+  // makes their data durable, each is link(2)ed to its final name, and a second syncfs makes the
+  // names durable. When it returns, every chunk of the batch is durable under its final name (so
+  // it may be registered: other workers will skip it). created[i] = this call created chunk i.
+  Result<std::vector<bool>> PutBatch(std::span<const std::string> keys,
+                                     std::span<const std::span<const uint8_t>> data);
   bool Exists(std::string_view key) const;
   // The chunk's bytes; NotFound-like IoError naming the path when absent.
   Result<std::string> Read(std::string_view key) const;

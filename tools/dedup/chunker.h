@@ -8,6 +8,13 @@
 // and forced at `max`. The masks take the high bits of the 64-bit gear fingerprint (the bits that
 // depend on the last 64 bytes). The gear table comes from SplitMix64 with a fixed seed, so the
 // boundaries are identical on every machine and release (pinned by known-answer tests).
+//
+// Parallel chunking with the same boundaries: the gear fingerprint at position i, once 64 bytes
+// past the point where the search started, depends only on data[i-63..i] (older bytes are shifted
+// out). Scan() computes that window fingerprint for any range independently (so ranges of one file
+// can be scanned by different threads) and keeps the positions where the loose mask is zero (the
+// strict-mask positions are a subset, flagged). Cuts() then walks those candidates serially,
+// evaluating the first 63 positions of each search directly: the result equals Split() exactly.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +43,17 @@ class Chunker {
   size_t NextLength(std::span<const uint8_t> data) const;
   // Every chunk length of `data`, in order (sums to data.size(); empty for empty data).
   std::vector<size_t> Split(std::span<const uint8_t> data) const;
+
+  // A position whose window fingerprint matches the loose mask (strict: the strict mask too).
+  struct Candidate {
+    uint64_t pos;
+    bool strict;
+  };
+  // Candidates at positions [begin, end) of `data` (which is the whole file), in order.
+  std::vector<Candidate> Scan(std::span<const uint8_t> data, size_t begin, size_t end) const;
+  // Every chunk length of `data`, given the candidates of all of it (Scan ranges concatenated in
+  // order); equal to Split(data).
+  std::vector<size_t> Cuts(std::span<const uint8_t> data, std::span<const Candidate> cands) const;
 
   const ChunkerParams& params() const { return params_; }
 

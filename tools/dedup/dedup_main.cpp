@@ -68,9 +68,11 @@ int Main(int argc, char** argv) {
                  "Request deadline in ms [env DYN_REGISTRY_CLIENT_REQUEST_TIMEOUT_MS]")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{1}, uint64_t{86'400'000}));
-  app.add_option("--client-id", client_id,
-                 "Lease owner: u64 or any text (hashed); default random [env DYN_REGISTRY_CLIENT_ID]");
-  app.add_option("--protocol", protocol, "Protocol version 2 or 1 [env DYN_REGISTRY_CLIENT_PROTOCOL]")
+  app.add_option(
+      "--client-id", client_id,
+      "Lease owner: u64 or any text (hashed); default random [env DYN_REGISTRY_CLIENT_ID]");
+  app.add_option("--protocol", protocol,
+                 "Protocol version 2 or 1 [env DYN_REGISTRY_CLIENT_PROTOCOL]")
       ->capture_default_str()
       ->check(CLI::IsMember({1, 2}));
   app.add_flag("--json", json, "Print a one-line JSON summary on stdout");
@@ -120,7 +122,8 @@ int Main(int argc, char** argv) {
     client.protocol = protocol == 1 ? ProtocolVersion::kV1 : ProtocolVersion::kV2;
     if (!client_id.empty()) {
       auto id = ParseClientId(client_id);
-      if (!id) return Fail(InvalidArgumentError("--client-id: " + id.error().message()), kExitUsage);
+      if (!id)
+        return Fail(InvalidArgumentError("--client-id: " + id.error().message()), kExitUsage);
       client.client_id = *id;
     }
     if (Status s = client.Validate(); !s.ok()) return Fail(s, kExitUsage);
@@ -145,22 +148,24 @@ int Main(int argc, char** argv) {
     if (!closed.ok()) return Fail(closed, kExitFail);
     double mbps = sum->seconds > 0 ? static_cast<double>(sum->bytes_in) / 1e6 / sum->seconds : 0;
     if (json) {
-      std::printf("%s\n", fmt::format("{{\"files\":{},\"bytes_in\":{},\"chunks\":{},\"chunks_new\":{},"
-                                      "\"bytes_new\":{},\"chunks_dedup\":{},\"leased_waits\":{},"
-                                      "\"seconds\":{:.3f},\"mb_per_s\":{:.1f}}}",
-                                      sum->files, sum->bytes_in, sum->chunks, sum->chunks_new,
-                                      sum->bytes_new, sum->chunks_dedup, sum->leased_waits,
-                                      sum->seconds, mbps)
-                              .c_str());
+      std::printf(
+          "%s\n",
+          fmt::format("{{\"files\":{},\"bytes_in\":{},\"chunks\":{},\"chunks_new\":{},"
+                      "\"bytes_new\":{},\"chunks_dedup\":{},\"leased_waits\":{},"
+                      "\"seconds\":{:.3f},\"mb_per_s\":{:.1f}}}",
+                      sum->files, sum->bytes_in, sum->chunks, sum->chunks_new, sum->bytes_new,
+                      sum->chunks_dedup, sum->leased_waits, sum->seconds, mbps)
+              .c_str());
     } else {
-      std::printf("stored %llu files, %llu bytes in %llu chunks: %llu new (%llu bytes), %llu "
-                  "deduplicated; %.1f MB/s\n",
-                  static_cast<unsigned long long>(sum->files),
-                  static_cast<unsigned long long>(sum->bytes_in),
-                  static_cast<unsigned long long>(sum->chunks),
-                  static_cast<unsigned long long>(sum->chunks_new),
-                  static_cast<unsigned long long>(sum->bytes_new),
-                  static_cast<unsigned long long>(sum->chunks_dedup), mbps);
+      std::printf(
+          "stored %llu files, %llu bytes in %llu chunks: %llu new (%llu bytes), %llu "
+          "deduplicated; %.1f MB/s\n",
+          static_cast<unsigned long long>(sum->files),
+          static_cast<unsigned long long>(sum->bytes_in),
+          static_cast<unsigned long long>(sum->chunks),
+          static_cast<unsigned long long>(sum->chunks_new),
+          static_cast<unsigned long long>(sum->bytes_new),
+          static_cast<unsigned long long>(sum->chunks_dedup), mbps);
     }
     return kExitOk;
   }
@@ -180,22 +185,23 @@ int Main(int argc, char** argv) {
     auto s = RunStats(store, ps);
     if (!s) return Fail(s.error(), kExitFail);
     if (json) {
-      std::printf("%s\n", fmt::format("{{\"referenced_bytes\":{},\"referenced_chunks\":{},"
-                                      "\"unique_chunks\":{},\"stored_chunks\":{},\"stored_bytes\":{},"
-                                      "\"temp_files\":{},\"dedup_ratio\":{:.4f}}}",
-                                      s->referenced_bytes, s->referenced_chunks, s->unique_chunks,
-                                      s->stored_chunks, s->stored_bytes, s->temp_files,
-                                      s->dedup_ratio)
-                              .c_str());
+      std::printf("%s\n",
+                  fmt::format("{{\"referenced_bytes\":{},\"referenced_chunks\":{},"
+                              "\"unique_chunks\":{},\"stored_chunks\":{},\"stored_bytes\":{},"
+                              "\"temp_files\":{},\"dedup_ratio\":{:.4f}}}",
+                              s->referenced_bytes, s->referenced_chunks, s->unique_chunks,
+                              s->stored_chunks, s->stored_bytes, s->temp_files, s->dedup_ratio)
+                      .c_str());
     } else {
-      std::printf("referenced: %llu bytes, %llu chunks (%llu distinct)\nstored: %llu chunk files, "
-                  "%llu bytes (%llu unfinished uploads)\ndedup ratio: %.3f\n",
-                  static_cast<unsigned long long>(s->referenced_bytes),
-                  static_cast<unsigned long long>(s->referenced_chunks),
-                  static_cast<unsigned long long>(s->unique_chunks),
-                  static_cast<unsigned long long>(s->stored_chunks),
-                  static_cast<unsigned long long>(s->stored_bytes),
-                  static_cast<unsigned long long>(s->temp_files), s->dedup_ratio);
+      std::printf(
+          "referenced: %llu bytes, %llu chunks (%llu distinct)\nstored: %llu chunk files, "
+          "%llu bytes (%llu unfinished uploads)\ndedup ratio: %.3f\n",
+          static_cast<unsigned long long>(s->referenced_bytes),
+          static_cast<unsigned long long>(s->referenced_chunks),
+          static_cast<unsigned long long>(s->unique_chunks),
+          static_cast<unsigned long long>(s->stored_chunks),
+          static_cast<unsigned long long>(s->stored_bytes),
+          static_cast<unsigned long long>(s->temp_files), s->dedup_ratio);
     }
     return kExitOk;
   }

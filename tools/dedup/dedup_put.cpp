@@ -49,7 +49,8 @@ Status Walk(const fs::path& disk, const std::string& rec, Manifest& m, std::vect
     if (ec) return IoError(fmt::format("cannot list {}: {}", disk.string(), ec.message()));
     std::sort(children.begin(), children.end());
     for (const auto& c : children) {
-      std::string child_rec = rec.empty() ? c.filename().string() : rec + "/" + c.filename().string();
+      std::string child_rec =
+          rec.empty() ? c.filename().string() : rec + "/" + c.filename().string();
       if (Status s = Walk(c, child_rec, m, files, total); !s.ok()) return s;
     }
   } else if (S_ISLNK(st.st_mode)) {
@@ -136,30 +137,19 @@ Status Runner::Resolve(Batch& b) {
     Result<CanOffloadResult> r = first ? b.reply.get() : client_.CanOffload(keys);
     first = false;
     if (!r) return Status(r.error().code(), "CanOffload: " + r.error().message());
-    if (r->statuses.size() != pending.size()) return InternalError("CanOffload: reply size mismatch");
+    if (r->statuses.size() != pending.size())
+      return InternalError("CanOffload: reply size mismatch");
     std::vector<Item> next;
     std::vector<Item> uploaded;
+    std::vector<Item> granted;
     std::vector<std::string> release;
     Status upload_error = Status::Ok();
     for (size_t i = 0; i < pending.size(); ++i) {
       Item& it = pending[i];
       switch (r->statuses[i]) {
-        case OffloadStatus::kGranted: {
-          auto put = upload_error.ok() ? store_.Put(it.key, it.data) : Result<bool>(upload_error);
-          if (!put) {
-            upload_error = put.error();
-            release.push_back(it.key);
-            break;
-          }
-          if (*put) {
-            chunks_new += 1;
-            bytes_new += it.data.size();
-          } else {
-            chunks_dedup += 1;
-          }
-          uploaded.push_back(it);
+        case OffloadStatus::kGranted:
+          granted.push_back(it);
           break;
-        }
         case OffloadStatus::kAlreadyStored: {
           if (!store_.Exists(it.key)) {  // the hub knows it, this store lacks it: heal
             auto put = store_.Put(it.key, it.data);
@@ -178,6 +168,31 @@ Status Runner::Resolve(Batch& b) {
           leased_waits += 1;
           next.push_back(it);
           break;
+      }
+    }
+    // Granted chunks: stored with one durability barrier for the whole batch, before they are
+    // registered (a registered key must be durable: other workers skip it).
+    if (!granted.empty()) {
+      std::vector<std::string> gkeys;
+      std::vector<std::span<const uint8_t>> gdata;
+      for (const auto& it : granted) {
+        gkeys.push_back(it.key);
+        gdata.push_back(it.data);
+      }
+      auto put = store_.PutBatch(gkeys, gdata);
+      if (!put) {
+        upload_error = put.error();
+        release = std::move(gkeys);
+      } else {
+        for (size_t i = 0; i < granted.size(); ++i) {
+          if ((*put)[i]) {
+            chunks_new += 1;
+            bytes_new += granted[i].data.size();
+          } else {
+            chunks_dedup += 1;
+          }
+        }
+        uploaded = std::move(granted);
       }
     }
     if (!release.empty()) (void)client_.Release(release);
@@ -217,7 +232,8 @@ Status Runner::Resolve(Batch& b) {
 
 Status Runner::ProcessFile(const Source& src, ManifestEntry& e) {
   int fd = ::open(src.disk.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return IoError(fmt::format("cannot open {}: {}", src.disk.string(), std::strerror(errno)));
+  if (fd < 0)
+    return IoError(fmt::format("cannot open {}: {}", src.disk.string(), std::strerror(errno)));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     ::close(fd);
@@ -333,10 +349,10 @@ Result<PutSummary> RunPut(const PutOptions& o, Client& client) {
     uint64_t in = runner.bytes_in.load();
     double rate = secs > 0 ? static_cast<double>(in) / secs : 0;
     double eta = rate > 0 ? static_cast<double>(total - std::min(in, total)) / rate : 0;
-    std::string line = fmt::format("{} / {} {:.1f} MB/s chunks new {} dedup {} ETA {:.0f}s",
-                                   Human(static_cast<double>(in)), Human(static_cast<double>(total)),
-                                   rate / 1e6, runner.chunks_new.load(), runner.chunks_dedup.load(),
-                                   eta);
+    std::string line =
+        fmt::format("{} / {} {:.1f} MB/s chunks new {} dedup {} ETA {:.0f}s",
+                    Human(static_cast<double>(in)), Human(static_cast<double>(total)), rate / 1e6,
+                    runner.chunks_new.load(), runner.chunks_dedup.load(), eta);
     if (tty) {
       int width = 24;
       int fill = total > 0 ? static_cast<int>(width * static_cast<double>(in) / total) : width;

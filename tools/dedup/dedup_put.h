@@ -4,8 +4,9 @@
 // each maps its file, chunks it (Chunker), hashes every chunk (the key) and the whole file, and
 // resolves the chunks against the hub in batches of `batch_keys`. The CanOffload of a batch is sent
 // asynchronously and answered while the worker chunks the next batch. Per key:
-//   Granted        upload to the ChunkStore, then RegisterSync(key -> store location); a failed
-//                  upload releases the lease (Release) and fails the run.
+//   Granted        upload to the ChunkStore (all Granted chunks of a batch together, ChunkStore::
+//                  PutBatch: two syncfs barriers per batch), then RegisterSync(key -> location); a
+//                  failed upload releases the lease (Release) and fails the run.
 //   AlreadyStored  done (the chunk file is checked, and written if this store lacks it).
 //   Leased         another worker is uploading it: ask again after a short back-off (up to
 //                  wait_timeout) until AlreadyStored, or Granted once that worker's lease expired.
@@ -33,7 +34,7 @@ struct PutOptions {
   HashKind hash = HashKind::kXxh3;
   ChunkerParams chunker;
   int jobs = 2;
-  size_t batch_keys = 64;
+  size_t batch_keys = 256;
   std::chrono::milliseconds wait_timeout{600'000};
   bool progress = true;
 };

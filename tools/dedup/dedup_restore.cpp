@@ -30,9 +30,10 @@ Status CheckFile(const ChunkStore& store, HashKind kind, const ManifestEntry& e,
     }
     std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(data->data()), data->size());
     if (data->size() != c.length || Hash128(kind, bytes) != c.key) {
-      return IoError(fmt::format("{}: offset {}: chunk {} is corrupt (size {} expected {}, or hash "
-                                 "mismatch)",
-                                 e.path, off, Hex(c.key), data->size(), c.length));
+      return IoError(
+          fmt::format("{}: offset {}: chunk {} is corrupt (size {} expected {}, or hash "
+                      "mismatch)",
+                      e.path, off, Hex(c.key), data->size(), c.length));
     }
     whole.Update(bytes);
     if (Status s = sink(bytes); !s.ok()) return s;
@@ -113,7 +114,8 @@ Status RunVerify(const fs::path& store_root, const fs::path& manifest_path) {
   if (!store) return store.error();
   for (const auto& e : m->entries) {
     if (e.type != ManifestEntry::Type::kFile) continue;
-    Status st = CheckFile(**store, m->hash, e, [](std::span<const uint8_t>) { return Status::Ok(); });
+    Status st =
+        CheckFile(**store, m->hash, e, [](std::span<const uint8_t>) { return Status::Ok(); });
     if (!st.ok()) return Status(st.code(), manifest_path.string() + ": " + st.message());
   }
   return Status::Ok();
