@@ -5,13 +5,22 @@
 #   can-offload keys/s     metrics on vs off       (target on >= 0.95 x off)
 #   can-offload keys/s     CurveZMQ on vs off      (target on >= 0.8 x off; the load generator
 #                          then encrypts too, with a writer key from `blockhub keygen`)
+#   register keys/s        change events on vs off (fire-and-forget, fresh keys: every entry is
+#                          a stored event; "on" = --events-addr and one subscriber of "" in the
+#                          load generator, live before the first request; target on >= 0.9 x off)
+#   can-offload keys/s     change events on vs off (as above; can-offload changes no entries, so
+#                          this is the idle publisher's cost; target on >= 0.9 x off)
 #   recovery time of 10,000,000 entries            (blockhub-bench recovery; target < 10 s)
 # Each pair runs alternately (A B A B ...), every run on a freshly started hub (127.0.0.1,
 # ephemeral ports; persistence in a fresh temp dir; metrics on 127.0.0.1:0), same seed per round.
 # Prints the median of each side, the ratio, and RESULT lines. Every process is bounded by
 # `timeout` and stopped on exit.
 #
-# usage: scripts/bench_features.sh [--rounds N] [--duration S] [--skip-recovery] [--only curve]
+# With a subscriber the round line and a RESULT ..._subscriber line add what it received (events,
+# heartbeats, gaps and the events they skipped).
+#
+# usage: scripts/bench_features.sh [--rounds N] [--duration S] [--skip-recovery]
+#                                  [--only curve|events]
 #   BENCH_BUILD_DIR (default build-bench) is the Release build used (built here if needed).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,7 +36,7 @@ while [ $# -gt 0 ]; do
     --duration) duration="$2"; shift 2 ;;
     --skip-recovery) recovery=0; shift ;;
     --only) only="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "bench_features.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -61,19 +70,25 @@ start_hub() {
   bench_await_ready "$out" "$hub_pid"
 }
 
-# run_load <op> <seed> -> prints keys/s
+# run_load <op> <seed> -> prints keys/s; a SUBSCRIBER line of the load generator is appended to
+# $work/sub. An argument @events@ in load_extra becomes the hub's events endpoint.
 run_load() {
-  local out
+  local out extra=()
+  for x in "${load_extra[@]}"; do [ "$x" = @events@ ] && extra+=("$events") || extra+=("$x"); done
   out=$(timeout -k 5 $((duration * 3 + 90)) "$bench" hub --query-addr "$query" \
     --register-addr "$register" --op "$1" --clients "$clients" --inflight "$inflight" \
     --batch "$batch" --keys "$keys" --stored-ratio "$stored_ratio" --key-format u64 \
-    --duration "$duration" --seed "$2" --no-progress "${load_extra[@]}") || {
+    --duration "$duration" --seed "$2" --no-progress "${extra[@]}") || {
     echo "error: load $1 failed: $out" >&2
     return 1
   }
+  grep '^SUBSCRIBER ' <<<"$out" >>"$work/sub" || true
   # RESULT blockhub <op> keys_per_s=N requests_per_s=N ...
   sed -n 's/^RESULT .* keys_per_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1
 }
+
+# sub_field <name>: that field of the last SUBSCRIBER line
+sub_field() { tail -1 "$work/sub" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
 
 
 # Extra load generator arguments of side A and side B of a pair (empty unless a pair sets them).
@@ -87,13 +102,21 @@ pair() {
   while [ "$1" != "--" ]; do a+=("$1"); shift; done
   shift
   b=("$@")
-  : >"$work/a" && : >"$work/b"
+  : >"$work/a" && : >"$work/b" && : >"$work/sub"
   for r in $(seq "$rounds"); do
     load_extra=("${load_a[@]}")
     start_hub "${a[@]}"; run_load "$op" "$r" >>"$work/a"; stop_hub
     load_extra=("${load_b[@]}")
     start_hub "${b[@]}"; run_load "$op" "$r" >>"$work/b"; stop_hub
-    echo "   round $r: on $(tail -1 "$work/a")  off $(tail -1 "$work/b")" >&2
+    local line
+    line=$(awk -v r="$r" -v a="$(tail -1 "$work/a")" -v b="$(tail -1 "$work/b")" \
+      'BEGIN { printf "   round %s: on %s  off %s  on/off %.3f", r, a, b, a / b }')
+    if [ -s "$work/sub" ]; then
+      line+="  subscriber: events=$(sub_field events) heartbeats=$(sub_field heartbeats)"
+      line+=" gaps=$(sub_field gaps) missing=$(sub_field missing)"
+      line+=" tail_missing=$(sub_field tail_missing) hub_dropped=$(sub_field hub_dropped)"
+    fi
+    echo "$line" >&2
   done
   local ma mb
   ma=$(bench_median <"$work/a")
@@ -101,9 +124,34 @@ pair() {
   echo "RESULT ${name}_on_keys_per_s $ma keys/s"
   echo "RESULT ${name}_off_keys_per_s $mb keys/s"
   awk -v a="$ma" -v b="$mb" -v n="$name" 'BEGIN { printf "RESULT %s_ratio %.3f on/off\n", n, a / b }'
+  if [ -s "$work/sub" ]; then
+    # events: median per run; the rest: summed over the runs
+    sed -n 's/.* events=\([0-9]*\).*/\1/p' "$work/sub" >"$work/sub_events"
+    awk -v n="$name" -v m="$(bench_median <"$work/sub_events")" '
+      { for (i = 3; i <= NF; i++) { split($i, kv, "="); sum[kv[1]] += kv[2] } }
+      END { printf "RESULT %s_subscriber events_median=%s heartbeats=%d gaps=%d missing=%d " \
+                   "tail_missing=%d hub_dropped=%d runs=%d\n", n, m, sum["heartbeats"], \
+                   sum["gaps"], sum["missing"], sum["tail_missing"], sum["hub_dropped"], NR }' \
+      "$work/sub"
+  fi
 }
 
+case "$only" in
+  ""|curve|events) ;;
+  *) echo "bench_features.sh: --only takes curve or events, not '$only'" >&2; exit 2 ;;
+esac
 echo "== $rounds rounds, ${duration}s each, $clients clients x $inflight in flight, batch $batch" >&2
+if [ -z "$only" ] || [ "$only" = events ]; then
+  load_a=(--subscribe @events@)
+  echo "== change events: register (fire-and-forget, fresh keys)" >&2
+  pair events_register register --metrics-addr off --events-addr 'tcp://127.0.0.1:*' -- \
+    --metrics-addr off
+  echo "== change events: can-offload (no catalog changes: the idle publisher)" >&2
+  pair events_can_offload can-offload --metrics-addr off --events-addr 'tcp://127.0.0.1:*' -- \
+    --metrics-addr off
+  load_a=()
+fi
+[ "$only" = events ] && exit 0
 if [ -z "$only" ] || [ "$only" = curve ]; then
   echo "== CurveZMQ: can-offload" >&2
   "$cli" keygen --out "$work/hub" >/dev/null 2>&1

@@ -15,13 +15,15 @@ bench_build() {
 }
 
 # bench_await_ready OUTPUT_FILE PID: waits (at most 30 s, while PID lives) for the ready line in
-# OUTPUT_FILE and sets `query` and `register`; prints the output and fails otherwise.
+# OUTPUT_FILE and sets `query`, `register` and `events` (the change-event endpoint, empty when
+# the server publishes none); prints the output and fails otherwise.
 bench_await_ready() {
   local line
   for _ in $(seq 300); do
     if line=$(grep -m1 '^ready ' "$1" 2>/dev/null); then
       query=$(sed -n 's/.*query=\([^ ]*\).*/\1/p' <<<"$line")
       register=$(sed -n 's/.*register=\([^ ]*\).*/\1/p' <<<"$line")
+      events=$(sed -n 's/.* events=\([^ ]*\).*/\1/p' <<<"$line")
       return 0
     fi
     kill -0 "$2" 2>/dev/null || break

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <array>
 #include <chrono>
+#include <cinttypes>
 #include <cstdio>
 #include <thread>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "codec/codec.h"
 #include "common/bytes.h"
 #include "security/curve_keys.h"
+#include "tools/bench/loadgen_subscriber.h"
 
 namespace blockhub::bench {
 namespace {
@@ -205,6 +207,7 @@ class ZmqTarget final : public Target {
 
   ~ZmqTarget() override {
     control_.reset();
+    probe_.reset();
     zmq_ctx_term(ctx_);
   }
 
@@ -245,9 +248,25 @@ class ZmqTarget final : public Target {
     }
   }
 
- private:
-  // The target's `server_register_entries` counter, read with a v2 Stats round trip.
-  Result<uint64_t> RegisterEntries() {
+  // Pushes a fire-and-forget Register of one entry through a PUSH socket of its own (opened on
+  // first use): the subscriber's probe.
+  Status PushProbe(std::string_view key) {
+    if (!probe_) {
+      auto s = OpenSocket(ctx_, ZMQ_PUSH, options_.register_addr, 0, {}, options_);
+      if (!s) return s.error();
+      probe_ = std::move(*s);
+    }
+    std::string frame;
+    Message msg{ProtocolVersion::kV2, 0, 0, Register{{Entry{key, "probe", {}}}}};
+    if (Status s = Encode(msg, frame); !s.ok()) return s;
+    if (zmq_send(probe_.get(), frame.data(), frame.size(), ZMQ_DONTWAIT) < 0) {
+      return ZmqError("probe push");
+    }
+    return Status::Ok();
+  }
+
+  // A counter of the target's v2 Stats (e.g. `server_register_entries`), read with a round trip.
+  Result<uint64_t> ReadCounter(std::string_view counter) {
     if (!control_) {
       auto s = OpenSocket(ctx_, ZMQ_DEALER, options_.query_addr, 0, {}, options_);
       if (!s) return s.error();
@@ -273,23 +292,25 @@ class ZmqTarget final : public Target {
     const auto* stats = std::get_if<StatsResponse>(&decoded->body);
     if (stats == nullptr) return InternalError("Stats answered with another type");
     for (const auto& [name, value] : stats->counters) {
-      if (name == "server_register_entries") return value;
+      if (name == counter) return value;
     }
-    return InternalError("the target reports no server_register_entries");
+    return InternalError("the target reports no " + std::string(counter));
   }
+
+ private:
+  Result<uint64_t> RegisterEntries() { return ReadCounter("server_register_entries"); }
 
   void* ctx_;
   ZmqTargetOptions options_;
   int hwm_;
   int protocol_ = 2;
   Socket control_;
+  Socket probe_;
   uint32_t control_id_ = 0;
   uint64_t base_entries_ = 0;
 };
 
-}  // namespace
-
-std::unique_ptr<Target> MakeZmqTarget(const ZmqTargetOptions& zmq_options,
+std::unique_ptr<ZmqTarget> MakeTarget(const ZmqTargetOptions& zmq_options,
                                       const WorkloadOptions& workload) {
   void* ctx = zmq_ctx_new();
   if (ctx == nullptr || zmq_ctx_set(ctx, ZMQ_IO_THREADS, zmq_options.io_threads) != 0) {
@@ -302,6 +323,76 @@ std::unique_ptr<Target> MakeZmqTarget(const ZmqTargetOptions& zmq_options,
   return target;
 }
 
+// The subscriber's probe: fresh single-entry registrations (a new key each time, so each one is
+// an insert and produces a stored event) until the first message arrives or 10 s have passed.
+// Keys are drawn far from the workload's (a random 64-bit point per seed).
+Status AwaitSubscribed(ZmqTarget& target, const EventSubscriber& sub, const WorkloadOptions& wo,
+                       uint64_t& probes, double& waited_ms) {
+  const auto start = BenchClock::now();
+  const auto deadline = start + std::chrono::seconds(10);
+  const uint64_t base = Mix64(Mix64(wo.seed) ^ (0x9b0beull << 40));
+  std::string key;
+  while (!sub.live()) {
+    if (BenchClock::now() >= deadline) {
+      return TimeoutError("the subscriber received nothing within 10 s of " +
+                          std::to_string(probes) + " probe registrations");
+    }
+    key.clear();
+    AppendKey(wo.key_format, Mix64(base + probes++), key);
+    if (Status s = target.PushProbe(key); !s.ok()) return s;
+    sub.AwaitLive(std::chrono::milliseconds(20));
+  }
+  waited_ms = std::chrono::duration<double, std::milli>(BenchClock::now() - start).count();
+  return Status::Ok();
+}
+
+// After the load: the hub's last event sequence number (published + dropped), the subscriber
+// stopped once it has that event (or the tail was lost), and its counts printed.
+int ReportSubscriber(ZmqTarget& target, EventSubscriber& sub, const WorkloadOptions& wo,
+                     uint64_t probes, double waited_ms) {
+  auto published = target.ReadCounter("server_events_published");
+  auto dropped = published ? target.ReadCounter("server_events_dropped") : published;
+  if (!dropped) {
+    std::fprintf(stderr, "error: subscriber: the hub's event counters: %s\n",
+                 dropped.status().ToString().c_str());
+    return 1;
+  }
+  const uint64_t last_seq = *published + *dropped;
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(wo.timeout_s * 1000));
+  auto counts = sub.Stop(last_seq, std::chrono::milliseconds(1000), timeout);
+  if (!counts) {
+    std::fprintf(stderr, "error: %s\n", counts.status().ToString().c_str());
+    return 1;
+  }
+  const SubscriberCounts& c = *counts;
+  const uint64_t tail = c.last_seq < last_seq ? last_seq - c.last_seq : 0;
+  std::printf("# subscriber: live after %" PRIu64
+              " probe registration(s), %.1f ms; received %" PRIu64 " messages, %" PRIu64
+              " event batches, %" PRIu64 " events (stored %" PRIu64 " removed %" PRIu64
+              " evicted %" PRIu64 "), %" PRIu64 " heartbeats, %" PRIu64 " body bytes; seq %" PRIu64
+              "..%" PRIu64 " of the hub's %" PRIu64 " (published %" PRIu64 " dropped %" PRIu64
+              "); gaps %" PRIu64 " (%" PRIu64 " events), tail not received %" PRIu64
+              ", out of order %" PRIu64 ", malformed %" PRIu64 ", epochs %" PRIu64 "\n",
+              probes, waited_ms, c.messages, c.batches, c.events, c.stored, c.removed, c.evicted,
+              c.heartbeats, c.bytes, c.first_seq, c.last_seq, last_seq, *published, *dropped,
+              c.gaps, c.missing, tail, c.out_of_order, c.malformed, c.epochs);
+  std::printf("SUBSCRIBER %s events=%" PRIu64 " batches=%" PRIu64 " heartbeats=%" PRIu64
+              " gaps=%" PRIu64 " missing=%" PRIu64 " tail_missing=%" PRIu64 " out_of_order=%" PRIu64
+              " malformed=%" PRIu64 " hub_published=%" PRIu64 " hub_dropped=%" PRIu64 "\n",
+              wo.op_text.c_str(), c.events, c.batches, c.heartbeats, c.gaps, c.missing, tail,
+              c.out_of_order, c.malformed, *published, *dropped);
+  std::fflush(stdout);
+  // A stream the subscriber could not make sense of is a failed run; lost events are a figure.
+  return c.out_of_order == 0 && c.malformed == 0 && c.epochs <= 1 ? 0 : 1;
+}
+
+}  // namespace
+
+std::unique_ptr<Target> MakeZmqTarget(const ZmqTargetOptions& zmq_options,
+                                      const WorkloadOptions& workload) {
+  return MakeTarget(zmq_options, workload);
+}
+
 void AddZmqTargetOptions(CLI::App& app, ZmqTargetOptions& o) {
   app.add_option("--query-addr", o.query_addr, "the target's query (ROUTER) endpoint")
       ->capture_default_str();
@@ -310,6 +401,10 @@ void AddZmqTargetOptions(CLI::App& app, ZmqTargetOptions& o) {
   app.add_option("--io-threads", o.io_threads, "ZeroMQ I/O threads of the load generator")
       ->check(CLI::Range(1, 16))
       ->capture_default_str();
+  app.add_option("--subscribe", o.subscribe,
+                 "the hub's change-event endpoint (its ready line's events=): run the load with "
+                 "one subscriber of \"\" in this process, live before the first request, and "
+                 "print what it received (SUBSCRIBER line)");
   app.add_option("--curve-server-key", o.curve_server_key,
                  "CurveZMQ: the target's public key (Z85); needs --curve-secret-key-file");
   app.add_option("--curve-secret-key-file", o.curve_secret_key_file,
@@ -346,9 +441,22 @@ int RunZmqLoad(int argc, char** argv, const std::string& target_name) {
     std::fprintf(stderr, "error: %s\n", s.ToString().c_str());
     return 2;
   }
-  auto target = MakeZmqTarget(zo, wo);
+  auto target = MakeTarget(zo, wo);
   if (!target) return 1;
-  return RunLoad(wo, *target);
+  if (zo.subscribe.empty()) return RunLoad(wo, *target);
+  auto sub = EventSubscriber::Start(zo.subscribe);
+  if (!sub) {
+    std::fprintf(stderr, "error: %s\n", sub.status().ToString().c_str());
+    return 1;
+  }
+  uint64_t probes = 0;
+  double waited_ms = 0;
+  if (Status s = AwaitSubscribed(*target, **sub, wo, probes, waited_ms); !s.ok()) {
+    std::fprintf(stderr, "error: --subscribe %s: %s\n", zo.subscribe.c_str(), s.ToString().c_str());
+    return 1;
+  }
+  if (const int code = RunLoad(wo, *target); code != 0) return code;
+  return ReportSubscriber(*target, **sub, wo, probes, waited_ms);
 }
 
 }  // namespace blockhub::bench

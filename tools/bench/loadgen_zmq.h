@@ -31,13 +31,17 @@ struct ZmqTargetOptions {
   std::string curve_secret_key_file;
   std::string curve_secret_key;
   std::string curve_public_key;
+  // --subscribe: the hub's change-event endpoint (its ready line's events=); empty = none. The
+  // load then runs with one subscriber (loadgen_subscriber.h) that is live before the first
+  // request and reports what it received.
+  std::string subscribe;
 };
 
 // Returns nullptr and prints why when the ZeroMQ context cannot be created.
 std::unique_ptr<Target> MakeZmqTarget(const ZmqTargetOptions& zmq_options,
                                       const WorkloadOptions& workload);
 
-// Adds --query-addr, --register-addr and --io-threads; then the workload options.
+// Adds --query-addr, --register-addr, --io-threads, the curve options and --subscribe.
 void AddZmqTargetOptions(CLI::App& app, ZmqTargetOptions& options);
 
 // The `hub` and `echo` subcommands: parse options, run the load, print RESULT.
