@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace blockhub {
@@ -9,16 +10,7 @@ namespace {
 
 // version:u8 ‖ type:u8 ‖ epoch:u64 ‖ first_seq:u64 ‖ count:u32
 constexpr size_t kCountOffset = 1 + 1 + 8 + 8;
-
-void PutLe(std::string& out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-void PutLp16(std::string& out, std::string_view s) {
-  const size_t n = s.size() > 0xffff ? 0xffff : s.size();
-  PutLe(out, n, 2);
-  out.append(s.data(), n);
-}
+constexpr size_t kHeaderBytes = kCountOffset + 4;
 
 class Reader {
  public:
@@ -59,30 +51,30 @@ std::string_view EventKindName(EventKind kind) {
 }
 
 void EventBatchWriter::Begin(uint64_t epoch, uint64_t first_seq) {
-  out_.clear();
+  size_ = 0;
   count_ = 0;
-  out_.push_back(2);
-  out_.push_back(static_cast<char>(kEventBatchType));
-  PutLe(out_, epoch, 8);
-  PutLe(out_, first_seq, 8);
-  PutLe(out_, 0, 4);
+  if (capacity_ - size_ < kHeaderBytes) Grow(kHeaderBytes);
+  char* p = buffer_.get();
+  p[0] = 2;
+  p[1] = static_cast<char>(kEventBatchType);
+  for (int i = 0; i < 8; ++i) p[2 + i] = static_cast<char>((epoch >> (8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i) p[10 + i] = static_cast<char>((first_seq >> (8 * i)) & 0xff);
+  for (int i = 0; i < 4; ++i) p[kCountOffset + i] = 0;
+  size_ = kHeaderBytes;
 }
 
-void EventBatchWriter::Add(EventKind kind, std::string_view key, std::string_view value,
-                           std::string_view metadata) {
-  out_.push_back(static_cast<char>(kind));
-  PutLp16(out_, key);
-  if (kind == EventKind::kStored) {
-    PutLp16(out_, value);
-    PutLp16(out_, metadata);
-  }
-  ++count_;
+void EventBatchWriter::Grow(size_t more) {
+  const size_t want = std::max({capacity_ * 2, size_ + more, size_t{4096}});
+  std::unique_ptr<char[]> bigger(new char[want]);
+  if (size_ != 0) std::memcpy(bigger.get(), buffer_.get(), size_);
+  buffer_ = std::move(bigger);
+  capacity_ = want;
 }
 
 std::string_view EventBatchWriter::Finish() {
   for (int i = 0; i < 4; ++i)
-    out_[kCountOffset + i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
-  return out_;
+    buffer_[kCountOffset + i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
+  return {buffer_.get(), size_};
 }
 
 Result<EventBatch> DecodeEventBatch(std::string_view bytes) {

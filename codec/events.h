@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,19 +35,78 @@ struct EventBatch {
   std::vector<Event> events;
 };
 
-// Builds one EventBatch body in a reused buffer: Begin, Add..., Finish.
+// Builds one EventBatch body in a reused buffer: Begin, Add..., Finish. Add is on the hub's path
+// for every catalog change, so it writes each event with one capacity check and direct stores
+// (inline here; the buffer grows geometrically and is never shrunk).
 class EventBatchWriter {
  public:
   void Begin(uint64_t epoch, uint64_t first_seq);
+  // A key, value or metadata longer than 65535 bytes is cut to 65535 (lp16); the hub's limits
+  // are far below that.
   void Add(EventKind kind, std::string_view key, std::string_view value = {},
-           std::string_view metadata = {});
+           std::string_view metadata = {}) {
+    const bool stored = kind == EventKind::kStored;
+    const size_t k = Lp16Size(key);
+    const size_t v = stored ? Lp16Size(value) : 0;
+    const size_t m = stored ? Lp16Size(metadata) : 0;
+    const size_t n = 1 + 2 + k + (stored ? 4 + v + m : 0);
+    if (capacity_ - size_ < n) Grow(n);
+    char* p = buffer_.get() + size_;
+    *p++ = static_cast<char>(kind);
+    p = PutLp16(p, key.data(), k);
+    if (stored) {
+      p = PutLp16(p, value.data(), v);
+      PutLp16(p, metadata.data(), m);
+    }
+    size_ += n;
+    ++count_;
+  }
   // The finished body (count patched in); valid until the next Begin.
   std::string_view Finish();
   uint32_t count() const { return count_; }
-  size_t size() const { return out_.size(); }
+  size_t size() const { return size_; }
 
  private:
-  std::string out_;
+  static size_t Lp16Size(std::string_view s) { return s.size() > 0xffff ? 0xffff : s.size(); }
+  static char* PutLp16(char* p, const char* data, size_t n) {
+    p[0] = static_cast<char>(n & 0xff);
+    p[1] = static_cast<char>(n >> 8);
+    Copy(p + 2, data, n);
+    return p + 2 + n;
+  }
+  // memcpy, with the short lengths of keys and values (up to 32 bytes) copied inline by
+  // overlapping fixed-size moves instead of a library call per field.
+  static void Copy(char* dst, const char* src, size_t n) {
+    if (n > 32) {
+      std::memcpy(dst, src, n);
+    } else if (n > 16) {
+      Move16(dst, src);
+      Move16(dst + n - 16, src + n - 16);
+    } else if (n >= 8) {
+      Move<8>(dst, src, n);
+    } else if (n >= 4) {
+      Move<4>(dst, src, n);
+    } else if (n > 0) {  // 1..3 bytes
+      dst[0] = src[0];
+      dst[n / 2] = src[n / 2];
+      dst[n - 1] = src[n - 1];
+    }
+  }
+  // Copies n (W <= n <= 2W) bytes: the first W and the last W, which overlap.
+  template <size_t W>
+  static void Move(char* dst, const char* src, size_t n) {
+    char head[W], tail[W];
+    std::memcpy(head, src, W);
+    std::memcpy(tail, src + n - W, W);
+    std::memcpy(dst, head, W);
+    std::memcpy(dst + n - W, tail, W);
+  }
+  static void Move16(char* dst, const char* src) { Move<8>(dst, src, 16); }
+  void Grow(size_t more);  // makes room for `more` bytes past size_
+
+  std::unique_ptr<char[]> buffer_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
   uint32_t count_ = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 namespace blockhub::testing {
 namespace {
@@ -45,6 +46,47 @@ TEST_CASE("event batch: round trip keeps order, kinds and sequence base") {
   CHECK(batch->events[2].kind == EventKind::kRemoved);
   CHECK(batch->events[2].key == "c");
   CHECK(EventKindName(EventKind::kEvicted) == "evicted");
+}
+
+TEST_CASE("event batch: a reused writer grows past its first buffer and keeps every byte") {
+  EventBatchWriter w;
+  for (int round = 0; round < 2; ++round) {  // the second round reuses the grown buffer
+    w.Begin(9, 1 + round);
+    std::vector<std::string> keys, values;
+    for (int i = 0; i < 2000; ++i) {
+      keys.push_back("key-" + std::to_string(i) + std::string(static_cast<size_t>(i % 40), 'k'));
+      values.push_back(std::string(static_cast<size_t>(i % 300), static_cast<char>('a' + i % 26)));
+      if (i % 3 == 2) {
+        w.Add(EventKind::kRemoved, keys.back());
+      } else {
+        w.Add(EventKind::kStored, keys.back(), values.back(), i % 2 ? "m" : "");
+      }
+    }
+    CHECK(w.count() == 2000);
+    const std::string bytes(w.Finish());
+    CHECK(bytes.size() == w.size());
+    auto batch = DecodeEventBatch(bytes);
+    REQUIRE(batch.has_value());
+    CHECK(batch->first_seq == static_cast<uint64_t>(1 + round));
+    REQUIRE(batch->events.size() == 2000);
+    for (size_t i = 0; i < 2000; ++i) {
+      const Event& e = batch->events[i];
+      CHECK(e.key == keys[i]);
+      if (i % 3 == 2) {
+        CHECK(e.kind == EventKind::kRemoved);
+      } else {
+        CHECK(e.kind == EventKind::kStored);
+        CHECK(e.value == values[i]);
+        CHECK(e.metadata == (i % 2 ? "m" : ""));
+      }
+    }
+  }
+  // An empty batch is just the header, with count 0.
+  w.Begin(9, 5);
+  auto empty = DecodeEventBatch(w.Finish());
+  REQUIRE(empty.has_value());
+  CHECK(empty->first_seq == 5);
+  CHECK(empty->events.empty());
 }
 
 TEST_CASE("event batch: truncation, trailing bytes, bad kind and wrong type are malformed") {
