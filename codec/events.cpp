@@ -12,29 +12,16 @@ namespace {
 constexpr size_t kCountOffset = 1 + 1 + 8 + 8;
 constexpr size_t kHeaderBytes = kCountOffset + 4;
 
-class Reader {
- public:
-  explicit Reader(std::string_view b) : b_(b) {}
-  bool Le(uint64_t& v, int bytes) {
-    if (b_.size() < static_cast<size_t>(bytes)) return false;
-    v = 0;
-    for (int i = 0; i < bytes; ++i)
-      v |= static_cast<uint64_t>(static_cast<uint8_t>(b_[i])) << (8 * i);
-    b_.remove_prefix(static_cast<size_t>(bytes));
-    return true;
-  }
-  bool Lp16(std::string_view& s) {
-    uint64_t n = 0;
-    if (!Le(n, 2) || b_.size() < n) return false;
-    s = b_.substr(0, n);
-    b_.remove_prefix(n);
-    return true;
-  }
-  size_t remaining() const { return b_.size(); }
+uint64_t LoadLe64(const unsigned char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
 
- private:
-  std::string_view b_;
-};
+uint32_t LoadLe32(const unsigned char* p) {
+  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
+         (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
+}
 
 }  // namespace
 
@@ -78,32 +65,45 @@ std::string_view EventBatchWriter::Finish() {
 }
 
 Result<EventBatch> DecodeEventBatch(std::string_view bytes) {
-  Reader r(bytes);
-  uint64_t version = 0, type = 0, count = 0;
+  // One pass with direct loads (a subscriber decodes every event the hub publishes).
+  if (bytes.size() < kHeaderBytes) return MalformedError("truncated EventBatch header");
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const unsigned char* const end = p + bytes.size();
+  if (p[0] != 2 || p[1] != kEventBatchType) {
+    return MalformedError(
+        fmt::format("not an EventBatch (version {}, type {})", unsigned{p[0]}, unsigned{p[1]}));
+  }
   EventBatch batch;
-  if (!r.Le(version, 1) || !r.Le(type, 1) || !r.Le(batch.epoch, 8) || !r.Le(batch.first_seq, 8) ||
-      !r.Le(count, 4)) {
-    return MalformedError("truncated EventBatch header");
-  }
-  if (version != 2 || type != kEventBatchType) {
-    return MalformedError(fmt::format("not an EventBatch (version {}, type {})", version, type));
-  }
+  batch.epoch = LoadLe64(p + 2);
+  batch.first_seq = LoadLe64(p + 10);
+  const uint64_t count = LoadLe32(p + kCountOffset);
+  p += kHeaderBytes;
   // Each event takes at least 3 bytes: no allocation beyond what the frame can hold.
-  if (count > r.remaining() / 3) return MalformedError("EventBatch count exceeds the frame");
-  batch.events.reserve(static_cast<size_t>(count));
-  for (uint64_t i = 0; i < count; ++i) {
-    uint64_t kind = 0;
-    Event e;
-    if (!r.Le(kind, 1) || !r.Lp16(e.key)) return MalformedError("truncated event");
+  if (count > static_cast<size_t>(end - p) / 3) {
+    return MalformedError("EventBatch count exceeds the frame");
+  }
+  batch.events.resize(static_cast<size_t>(count));
+  const auto lp16 = [&](std::string_view& out) {
+    if (end - p < 2) return false;
+    const size_t n = static_cast<size_t>(p[0]) | (static_cast<size_t>(p[1]) << 8);
+    p += 2;
+    if (static_cast<size_t>(end - p) < n) return false;
+    out = {reinterpret_cast<const char*>(p), n};
+    p += n;
+    return true;
+  };
+  for (Event& e : batch.events) {
+    if (p == end) return MalformedError("truncated event");
+    const unsigned kind = *p++;
+    if (!lp16(e.key)) return MalformedError("truncated event");
     if (kind > 2) return MalformedError(fmt::format("event kind {} is not defined", kind));
     e.kind = static_cast<EventKind>(kind);
-    if (e.kind == EventKind::kStored && (!r.Lp16(e.value) || !r.Lp16(e.metadata))) {
+    if (e.kind == EventKind::kStored && (!lp16(e.value) || !lp16(e.metadata))) {
       return MalformedError("truncated stored event");
     }
-    batch.events.push_back(e);
   }
-  if (r.remaining() != 0) {
-    return MalformedError(fmt::format("{} trailing bytes after the EventBatch", r.remaining()));
+  if (p != end) {
+    return MalformedError(fmt::format("{} trailing bytes after the EventBatch", end - p));
   }
   return batch;
 }

@@ -132,19 +132,19 @@ void EventSubscriber::Account(std::string_view topic, std::string_view body) {
     ++counts_.heartbeats;
     return;
   }
-  for (const Event& e : batch->events) {
-    if (topic != EventKindName(e.kind)) {  // a batch holds one kind, named by its topic
-      ++counts_.malformed;
-      return;
-    }
+  // A batch holds one kind, named by its topic.
+  const EventKind kind = batch->events.front().kind;
+  uint64_t same = 0;
+  for (const Event& e : batch->events) same += e.kind == kind;
+  if (same != count || topic != EventKindName(kind)) {
+    ++counts_.malformed;
+    return;
   }
   ++counts_.batches;
   counts_.events += count;
-  for (const Event& e : batch->events) {
-    counts_.stored += e.kind == EventKind::kStored;
-    counts_.removed += e.kind == EventKind::kRemoved;
-    counts_.evicted += e.kind == EventKind::kEvicted;
-  }
+  (kind == EventKind::kStored    ? counts_.stored
+   : kind == EventKind::kRemoved ? counts_.removed
+                                 : counts_.evicted) += count;
   if (expected_ == 0) {
     counts_.first_seq = batch->first_seq;
   } else if (batch->first_seq > expected_) {
