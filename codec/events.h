@@ -61,6 +61,23 @@ class EventBatchWriter {
     size_ += n;
     ++count_;
   }
+  // Add of a stored event when it fits the buffer as it is and every field fits lp16; false
+  // (nothing written) otherwise, and then Add does it. The hub's path for every insert: no call,
+  // no growth check beyond one comparison.
+  bool TryAddStored(std::string_view key, std::string_view value, std::string_view metadata) {
+    const size_t n = 1 + 2 + key.size() + 2 + value.size() + 2 + metadata.size();
+    if (((key.size() | value.size() | metadata.size()) >> 16) != 0 || capacity_ - size_ < n) {
+      return false;
+    }
+    char* p = buffer_.get() + size_;
+    *p = static_cast<char>(EventKind::kStored);
+    p = PutLp16(p + 1, key.data(), key.size());
+    p = PutLp16(p, value.data(), value.size());
+    PutLp16(p, metadata.data(), metadata.size());
+    size_ += n;
+    ++count_;
+    return true;
+  }
   // The finished body (count patched in); valid until the next Begin.
   std::string_view Finish();
   uint32_t count() const { return count_; }

@@ -5,6 +5,12 @@
 namespace blockhub {
 
 void EventPublisher::OnInsert(const Entry& entry) {
+  // The common case without a call: the open batch is of stored events, has room and takes it.
+  if (open_ && kind_ == EventKind::kStored && writer_.size() < kMaxBatchBytes &&
+      writer_.TryAddStored(entry.key, entry.value, entry.metadata)) [[likely]] {
+    ++next_seq_;
+    return;
+  }
   Append(EventKind::kStored, entry.key, entry.value, entry.metadata);
 }
 
@@ -12,8 +18,8 @@ void EventPublisher::OnErase(std::string_view key, EraseReason reason) {
   Append(reason == EraseReason::kEvicted ? EventKind::kEvicted : EventKind::kRemoved, key, {}, {});
 }
 
-void EventPublisher::Append(EventKind kind, std::string_view key, std::string_view value,
-                            std::string_view metadata) {
+[[gnu::noinline]] void EventPublisher::Append(EventKind kind, std::string_view key,
+                                              std::string_view value, std::string_view metadata) {
   if (open_ && (kind != kind_ || writer_.size() >= kMaxBatchBytes)) Flush();
   if (!open_) {
     writer_.Begin(epoch_, next_seq_);

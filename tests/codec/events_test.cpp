@@ -53,16 +53,21 @@ TEST_CASE("event batch: a reused writer grows past its first buffer and keeps ev
   for (int round = 0; round < 2; ++round) {  // the second round reuses the grown buffer
     w.Begin(9, 1 + round);
     std::vector<std::string> keys, values;
+    int declined = 0;
     for (int i = 0; i < 2000; ++i) {
       keys.push_back("key-" + std::to_string(i) + std::string(static_cast<size_t>(i % 40), 'k'));
       values.push_back(std::string(static_cast<size_t>(i % 300), static_cast<char>('a' + i % 26)));
       if (i % 3 == 2) {
         w.Add(EventKind::kRemoved, keys.back());
-      } else {
+      } else if (i % 4 == 0) {
+        w.Add(EventKind::kStored, keys.back(), values.back(), i % 2 ? "m" : "");
+      } else if (!w.TryAddStored(keys.back(), values.back(), i % 2 ? "m" : "")) {
+        ++declined;  // the buffer was full: Add grows it
         w.Add(EventKind::kStored, keys.back(), values.back(), i % 2 ? "m" : "");
       }
     }
     CHECK(w.count() == 2000);
+    if (round == 0) CHECK(declined > 0);  // ~180 KB of events outgrow the first buffer
     const std::string bytes(w.Finish());
     CHECK(bytes.size() == w.size());
     auto batch = DecodeEventBatch(bytes);
@@ -81,6 +86,16 @@ TEST_CASE("event batch: a reused writer grows past its first buffer and keeps ev
       }
     }
   }
+  // A field beyond lp16 is declined by TryAddStored and cut to 65535 bytes by Add.
+  w.Begin(9, 1);
+  const std::string big(70'000, 'v');
+  CHECK_FALSE(w.TryAddStored("k", big, ""));
+  CHECK(w.count() == 0);
+  w.Add(EventKind::kStored, "k", big, "");
+  auto cut = DecodeEventBatch(w.Finish());
+  REQUIRE(cut.has_value());
+  REQUIRE(cut->events.size() == 1);
+  CHECK(cut->events[0].value.size() == 0xffff);
   // An empty batch is just the header, with count 0.
   w.Begin(9, 5);
   auto empty = DecodeEventBatch(w.Finish());
