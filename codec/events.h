@@ -61,19 +61,21 @@ class EventBatchWriter {
     size_ += n;
     ++count_;
   }
-  // Add of a stored event when it fits the buffer as it is and every field fits lp16; false
-  // (nothing written) otherwise, and then Add does it. The hub's path for every insert: no call,
-  // no growth check beyond one comparison.
+  // Add of a stored event whose key, value and metadata are at most kShortField bytes each, when
+  // it fits the buffer as it is; false (nothing written) otherwise, and then Add does it. The
+  // hub's path for every insert: only inline moves, no call, one capacity comparison.
+  static constexpr size_t kShortField = 32;
   bool TryAddStored(std::string_view key, std::string_view value, std::string_view metadata) {
-    const size_t n = 1 + 2 + key.size() + 2 + value.size() + 2 + metadata.size();
-    if (((key.size() | value.size() | metadata.size()) >> 16) != 0 || capacity_ - size_ < n) {
+    const size_t k = key.size(), v = value.size(), m = metadata.size();
+    const size_t n = 1 + 2 + k + 2 + v + 2 + m;
+    if (k > kShortField || v > kShortField || m > kShortField || capacity_ - size_ < n) {
       return false;
     }
     char* p = buffer_.get() + size_;
     *p = static_cast<char>(EventKind::kStored);
-    p = PutLp16(p + 1, key.data(), key.size());
-    p = PutLp16(p, value.data(), value.size());
-    PutLp16(p, metadata.data(), metadata.size());
+    p = PutShort(p + 1, key.data(), k);
+    p = PutShort(p, value.data(), v);
+    PutShort(p, metadata.data(), m);
     size_ += n;
     ++count_;
     return true;
@@ -91,12 +93,16 @@ class EventBatchWriter {
     Copy(p + 2, data, n);
     return p + 2 + n;
   }
-  // memcpy, with the short lengths of keys and values (up to 32 bytes) copied inline by
-  // overlapping fixed-size moves instead of a library call per field.
-  static void Copy(char* dst, const char* src, size_t n) {
-    if (n > 32) {
-      std::memcpy(dst, src, n);
-    } else if (n > 16) {
+  // PutLp16 of at most kShortField bytes.
+  static char* PutShort(char* p, const char* data, size_t n) {
+    p[0] = static_cast<char>(n);
+    p[1] = 0;
+    CopyShort(p + 2, data, n);
+    return p + 2 + n;
+  }
+  // Copy of at most 32 bytes.
+  static void CopyShort(char* dst, const char* src, size_t n) {
+    if (n > 16) {
       Move16(dst, src);
       Move16(dst + n - 16, src + n - 16);
     } else if (n >= 8) {
@@ -107,6 +113,15 @@ class EventBatchWriter {
       dst[0] = src[0];
       dst[n / 2] = src[n / 2];
       dst[n - 1] = src[n - 1];
+    }
+  }
+  // memcpy, with the short lengths of keys and values (up to 32 bytes) copied inline by
+  // overlapping fixed-size moves instead of a library call per field.
+  static void Copy(char* dst, const char* src, size_t n) {
+    if (n > 32) {
+      std::memcpy(dst, src, n);
+    } else {
+      CopyShort(dst, src, n);
     }
   }
   // Copies n (W <= n <= 2W) bytes: the first W and the last W, which overlap.

@@ -11,6 +11,10 @@ void EventPublisher::OnInsert(const Entry& entry) {
     ++next_seq_;
     return;
   }
+  AppendStored(entry);  // a tail call
+}
+
+[[gnu::noinline]] void EventPublisher::AppendStored(const Entry& entry) {
   Append(EventKind::kStored, entry.key, entry.value, entry.metadata);
 }
 

@@ -35,6 +35,7 @@ class EventPublisher final : public CatalogListener {
   uint64_t next_seq() const { return next_seq_; }
 
  private:
+  void AppendStored(const Entry& entry);
   void Append(EventKind kind, std::string_view key, std::string_view value,
               std::string_view metadata);
 
