@@ -13,8 +13,9 @@
 #   recovery time of 10,000,000 entries            (blockhub-bench recovery; target < 10 s)
 # Each pair runs alternately (A B A B ...), every run on a freshly started hub (127.0.0.1,
 # ephemeral ports; persistence in a fresh temp dir; metrics on 127.0.0.1:0), same seed per round.
-# Prints the median of each side, the ratio, and RESULT lines. Every process is bounded by
-# `timeout` and stopped on exit.
+# Prints the median of each side, the ratio, and RESULT lines; also the hub's keys per CPU-second
+# of its process (all threads, from /proc) on each side, which the load generator's share of the
+# machine does not move. Every process is bounded by `timeout` and stopped on exit.
 #
 # With a subscriber the round line and a RESULT ..._subscriber line add what it received (events,
 # heartbeats, gaps and the events they skipped).
@@ -68,13 +69,20 @@ start_hub() {
     --log-level warn "$@" >"$out" 2>&1 &
   hub_pid=$!
   bench_await_ready "$out" "$hub_pid"
+  hubd_pid=$(ps -o pid= --ppid "$hub_pid" | tr -d ' ')  # blockhubd itself, the child of timeout
 }
 
-# run_load <op> <seed> -> prints keys/s; a SUBSCRIBER line of the load generator is appended to
-# $work/sub. An argument @events@ in load_extra becomes the hub's events endpoint.
+# The hub process's CPU time so far (all its threads, user + system), in clock ticks.
+hub_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$hubd_pid/stat"; }
+
+# run_load <op> <seed> -> prints "keys/s keys-per-hub-CPU-second"; a SUBSCRIBER line of the load
+# generator is appended to $work/sub. An argument @events@ in load_extra becomes the hub's events
+# endpoint. The hub's CPU is read from /proc around the whole load generator run (for can-offload
+# that includes the short RegisterSync pre-load).
 run_load() {
-  local out extra=()
+  local out extra=() cpu0 cpu1
   for x in "${load_extra[@]}"; do [ "$x" = @events@ ] && extra+=("$events") || extra+=("$x"); done
+  cpu0=$(hub_cpu_ticks)
   out=$(timeout -k 5 $((duration * 3 + 90)) "$bench" hub --query-addr "$query" \
     --register-addr "$register" --op "$1" --clients "$clients" --inflight "$inflight" \
     --batch "$batch" --keys "$keys" --stored-ratio "$stored_ratio" --key-format u64 \
@@ -82,9 +90,14 @@ run_load() {
     echo "error: load $1 failed: $out" >&2
     return 1
   }
+  cpu1=$(hub_cpu_ticks)
   grep '^SUBSCRIBER ' <<<"$out" >>"$work/sub" || true
-  # RESULT blockhub <op> keys_per_s=N requests_per_s=N ...
-  sed -n 's/^RESULT .* keys_per_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1
+  # RESULT blockhub <op> keys_per_s=N requests_per_s=N ...; # ... N requests, K keys; replies ...
+  local kps total
+  kps=$(sed -n 's/^RESULT .* keys_per_s=\([0-9.]*\).*/\1/p' <<<"$out" | head -1)
+  total=$(sed -n 's/^# .* requests, \([0-9]*\) keys; replies.*/\1/p' <<<"$out" | head -1)
+  awk -v k="$kps" -v t="$total" -v c=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%s %.0f\n", k, (c > 0 ? t / (c / hz) : 0) }'
 }
 
 # sub_field <name>: that field of the last SUBSCRIBER line
@@ -109,8 +122,9 @@ pair() {
     load_extra=("${load_b[@]}")
     start_hub "${b[@]}"; run_load "$op" "$r" >>"$work/b"; stop_hub
     local line
-    line=$(awk -v r="$r" -v a="$(tail -1 "$work/a")" -v b="$(tail -1 "$work/b")" \
-      'BEGIN { printf "   round %s: on %s  off %s  on/off %.3f", r, a, b, a / b }')
+    line=$(tail -1 "$work/a" | paste -d' ' - <(tail -1 "$work/b") | awk -v r="$r" '{
+      printf "   round %s: on %s  off %s  on/off %.3f  keys per hub CPU-s: on %s off %s", r, $1, $3,
+             $1 / $3, $2, $4 }')
     if [ -s "$work/sub" ]; then
       line+="  subscriber: events=$(sub_field events) heartbeats=$(sub_field heartbeats)"
       line+=" gaps=$(sub_field gaps) missing=$(sub_field missing)"
@@ -118,12 +132,17 @@ pair() {
     fi
     echo "$line" >&2
   done
-  local ma mb
-  ma=$(bench_median <"$work/a")
-  mb=$(bench_median <"$work/b")
+  local ma mb ca cb
+  ma=$(cut -d' ' -f1 "$work/a" | bench_median)
+  mb=$(cut -d' ' -f1 "$work/b" | bench_median)
+  ca=$(cut -d' ' -f2 "$work/a" | bench_median)
+  cb=$(cut -d' ' -f2 "$work/b" | bench_median)
   echo "RESULT ${name}_on_keys_per_s $ma keys/s"
   echo "RESULT ${name}_off_keys_per_s $mb keys/s"
   awk -v a="$ma" -v b="$mb" -v n="$name" 'BEGIN { printf "RESULT %s_ratio %.3f on/off\n", n, a / b }'
+  # The hub's own cost, whatever else runs on the machine: keys per CPU-second of the hub process.
+  awk -v a="$ca" -v b="$cb" -v n="$name" 'BEGIN {
+    printf "RESULT %s_keys_per_hub_cpu_s on %s off %s ratio %.3f on/off\n", n, a, b, a / b }'
   if [ -s "$work/sub" ]; then
     # events: median per run; the rest: summed over the runs
     sed -n 's/.* events=\([0-9]*\).*/\1/p' "$work/sub" >"$work/sub_events"
