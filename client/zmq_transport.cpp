@@ -11,6 +11,7 @@
 #include <zmq.hpp>
 
 #include "client/transport.h"
+#include "codec/events.h"
 
 namespace blockhub {
 namespace {
@@ -82,7 +83,7 @@ class ZmqTransport final : public Transport {
     return Status::Ok();
   }
 
-  // The SUB on the hub's events ("" = every topic, sync batches included) and its monitor.
+  // The SUB on the hub's events (every event kind and sync batches) and its monitor.
   Status OpenEvents(const ZmqTransportConfig& c) {
     try {
       zmq::socket_t sub(ctx_, zmq::socket_type::sub);
@@ -91,7 +92,12 @@ class ZmqTransport final : public Transport {
       if (!c.curve_secret_key.empty()) {
         if (Status st = SetCurveClient(sub, c); !st.ok()) return st;
       }
-      sub.set(zmq::sockopt::subscribe, "");
+      // Every event kind and the sync batches (so sequence gaps stay visible), nothing else: other
+      // topics on the socket (multicasts to members) are not this client's business.
+      for (EventKind kind : {EventKind::kStored, EventKind::kRemoved, EventKind::kEvicted}) {
+        sub.set(zmq::sockopt::subscribe, EventKindName(kind));
+      }
+      sub.set(zmq::sockopt::subscribe, kEventSyncTopic);
       const std::string monitor_ep =
           fmt::format("inproc://blockhub-client-events-monitor-{}", static_cast<void*>(this));
       if (zmq_socket_monitor(sub.handle(), monitor_ep.c_str(), ZMQ_EVENT_DISCONNECTED) != 0) {
