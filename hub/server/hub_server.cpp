@@ -81,14 +81,23 @@ Status HubServer::Impl::Bind() {
   query_endpoint = std::move(*q);
   register_endpoint = std::move(*r);
   if (!options.events_addr.empty()) {
-    if (Status s = pub.Open(context, ZMQ_PUB, options.events_hwm, linger); !s.ok()) return s;
+    // XPUB, not PUB: the loop reads the subscriptions, so that a joining subscriber gets a sync
+    // batch at once (its proof that the subscription is live, with the next sequence number).
+    if (Status s = pub.Open(context, ZMQ_XPUB, options.events_hwm, linger); !s.ok()) return s;
     // A full subscriber queue makes the send fail (EAGAIN) instead of dropping silently, so the
     // drop is counted; the subscribers see it as a sequence gap.
     if (Status s = pub.SetInt(ZMQ_XPUB_NODROP, 1); !s.ok()) return s;
+    // Every subscription message, not only the first of each topic: each joiner needs a sync.
+    if (Status s = pub.SetInt(ZMQ_XPUB_VERBOSE, 1); !s.ok()) return s;
+    // With CurveZMQ the events are encrypted too, and only authorized keys may subscribe (the
+    // catalog's contents are in them).
+    if (curve()) {
+      if (Status s = MakeCurveServer(pub); !s.ok()) return s;
+    }
     auto e = pub.Bind(options.events_addr, "events");
     if (!e) return e.error();
     events_endpoint = std::move(*e);
-    events.emplace(pub.get(), core.config().epoch);
+    events.emplace(pub.get(), core.config().epoch, clock);
     core.SetEventListener(&*events);
   }
   return Status::Ok();
@@ -96,9 +105,26 @@ Status HubServer::Impl::Bind() {
 
 void HubServer::Impl::FlushEvents() {
   if (!events) return;
-  events->Flush();
+  if (sync_due || clock.Now() - events->last_send() >= options.events_heartbeat) {
+    sync_due = false;
+    events->Sync();
+  } else {
+    events->Flush();
+  }
   counters.events_published = events->counters().published;
   counters.events_dropped = events->counters().dropped;
+  counters.events_syncs = events->counters().syncs;
+}
+
+void HubServer::Impl::ReadSubscriptions(size_t max) {
+  // Each message is one (un)subscription: 1 or 0, then the topic prefix. A joining subscriber
+  // sends its subscriptions right after connecting; answer them with one sync batch.
+  char buf[64];
+  for (size_t i = 0; i < max; ++i) {
+    const int n = zmq_recv(pub.get(), buf, sizeof(buf), ZMQ_DONTWAIT);
+    if (n < 0) return;
+    if (n > 0 && buf[0] == 1) sync_due = true;
+  }
 }
 
 long HubServer::Impl::PollTimeoutMs() const {
@@ -106,6 +132,10 @@ long HubServer::Impl::PollTimeoutMs() const {
   const auto idle = static_cast<long>(options.idle_poll.count());
   std::optional<TimePoint> deadline = core.NextLeaseDeadline();
   if (summary && (!deadline || summary->next_due() < *deadline)) deadline = summary->next_due();
+  if (events) {
+    const TimePoint heartbeat = events->last_send() + options.events_heartbeat;
+    if (!deadline || heartbeat < *deadline) deadline = heartbeat;
+  }
   if (!deadline) return idle;
   const Duration left = *deadline - clock.Now();
   if (left <= Duration::zero()) return 0;
@@ -141,10 +171,21 @@ Status HubServer::Impl::Loop() {
   items.push_back({pull_monitor.get(), 0, ZMQ_POLLIN, 0});
   const size_t zap_slot = curve() ? items.size() : SIZE_MAX;
   if (curve()) items.push_back({zap.get(), 0, ZMQ_POLLIN, 0});
+  const size_t events_slot = events ? items.size() : SIZE_MAX;
+  if (events) items.push_back({pub.get(), 0, ZMQ_POLLIN, 0});
   if (options.summary_period > Duration::zero()) {
     summary.emplace(options.summary_period, clock.Now(), BuildMetricsSnapshot());
   }
+  bool was_backlogged = false;
   for (;;) {
+    // Backpressure: while too much waits for the fsync, the request sockets are not polled (the
+    // log's notify fd wakes the loop when it has caught up).
+    const bool backlogged = Backlogged();
+    if (backlogged && !was_backlogged) ++counters.backpressure_waits;
+    was_backlogged = backlogged;
+    const short request_events = backlogged ? 0 : ZMQ_POLLIN;
+    items[kRouter].events = request_events;
+    items[kPull].events = request_events;
     const int rc = zmq_poll(items.data(), static_cast<int>(items.size()), PollTimeoutMs());
     if (rc < 0) {
       if (zmq_errno() == EINTR) continue;
@@ -159,6 +200,9 @@ Status HubServer::Impl::Loop() {
     if (reload_slot != SIZE_MAX && items[reload_slot].revents != 0) ReloadAuthorizedKeys();
     const size_t max = options.max_messages_per_wakeup;
     if (zap_slot != SIZE_MAX && (items[zap_slot].revents & ZMQ_POLLIN)) ServeZap(max);
+    if (events_slot != SIZE_MAX && (items[events_slot].revents & ZMQ_POLLIN)) {
+      ReadSubscriptions(max);
+    }
     if (items[monitor_slot].revents & ZMQ_POLLIN) {
       ServeMonitor(router_monitor, router_peers, query_endpoint, max);
     }
@@ -188,11 +232,18 @@ bool HubServer::Impl::ReceiveQuery() {
   return true;
 }
 
+bool HubServer::Impl::Backlogged() const {
+  const persistence::Persistence* log = options.persistence;
+  if (log == nullptr) return false;
+  return held.size() >= options.max_unsynced ||
+         log->last_appended_seq() - log->durable_seq() >= options.max_unsynced;
+}
+
 void HubServer::Impl::ServeQueries(size_t max, bool shutting_down) {
   // Bounds the replies held back (latency, memory) when a burst is long.
   constexpr size_t kMaxQueuedReplies = 64;
   defer_replies = true;
-  for (size_t i = 0; i < max && ReceiveQuery(); ++i) {
+  for (size_t i = 0; i < max && (shutting_down || !Backlogged()) && ReceiveQuery(); ++i) {
     HandleQuery(shutting_down);
     if (queued.size() >= kMaxQueuedReplies) FlushReplies();
   }
@@ -306,6 +357,10 @@ void HubServer::Impl::AppendServerStats(StatsResponse& stats) const {
   if (events) {
     stats.counters.emplace_back("server_events_published", c.events_published);
     stats.counters.emplace_back("server_events_dropped", c.events_dropped);
+    stats.counters.emplace_back("server_events_syncs", c.events_syncs);
+  }
+  if (options.persistence != nullptr) {
+    stats.counters.emplace_back("server_backpressure_waits", c.backpressure_waits);
   }
   if (!curve()) return;
   uint64_t auth_failures = 0;
@@ -364,7 +419,7 @@ void HubServer::Impl::SendFrame(std::string_view rid, std::string_view data) {
 }
 
 void HubServer::Impl::ServeRegistrations(size_t max) {
-  for (size_t i = 0; i < max; ++i) {
+  for (size_t i = 0; i < max && !Backlogged(); ++i) {
     if (zmq_msg_recv(reg_frame.get(), pull.get(), ZMQ_DONTWAIT) < 0) return;
     // Each frame of a multipart message is a registration of its own.
     ApplyRegistration(reg_frame.view());

@@ -47,6 +47,8 @@ struct ServerOptions {
   // batches queued per subscriber; beyond it batches are dropped (counted).
   std::string events_addr;
   int events_hwm = 10'000;
+  // An empty sync batch after this long without any batch (and whenever a subscriber joins).
+  std::chrono::milliseconds events_heartbeat{1000};
   // ZMQ_MAXMSGSIZE of both sockets (-1 = unlimited): a larger frame disconnects its sender.
   int64_t max_frame_bytes = -1;
   // Upper bound on the time close() may spend flushing queued replies.
@@ -55,6 +57,9 @@ struct ServerOptions {
   std::chrono::milliseconds drain_budget{1000};
   // Messages taken from one socket per wakeup before the other socket gets its turn.
   size_t max_messages_per_wakeup = 512;
+  // With persistence: log records not yet durable, and held RegisterSync replies, at which the
+  // loop stops reading requests until the log catches up (backpressure, nothing dropped).
+  uint64_t max_unsynced = 1'000'000;
   // Work units handed to HubCore::Tick per wakeup (bounds the time lease expiry can take).
   size_t max_tick_work = 4096;
   // Longest poll timeout when no lease deadline is pending.
@@ -120,6 +125,8 @@ struct ServerCounters {
   // Change events (all zero when they are off).
   uint64_t events_published = 0;  // events handed to the PUB socket
   uint64_t events_dropped = 0;    // events in batches a subscriber's queue could not take
+  uint64_t events_syncs = 0;      // empty sync batches sent (subscriber joins, heartbeats)
+  uint64_t backpressure_waits = 0;  // times the loop stopped reading: too much not yet durable
 };
 
 class HubServer {

@@ -114,6 +114,7 @@ int Serve(ServerConfig config, SignalFds signals) {
   options.hwm = config.hwm;
   options.events_addr = config.events_addr;
   options.events_hwm = config.events_hwm;
+  options.events_heartbeat = std::chrono::milliseconds(config.events_heartbeat_ms);
   options.max_frame_bytes = config.max_frame_bytes;
   options.stop_fd = signals.stop;
   options.reload_fd = signals.reload;
@@ -121,6 +122,7 @@ int Serve(ServerConfig config, SignalFds signals) {
   options.authorized_keys = config.authorized_keys;
   options.authorized_keys_path = config.authorized_keys_file;
   options.max_peers = config.max_peers;
+  options.max_unsynced = config.max_unsynced;
   options.latency_histograms = config.metrics.has_value();
   auto server = HubServer::Create(std::move(options), core, clock);
   if (!server) return StartupFailure("", server.error());

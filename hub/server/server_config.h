@@ -28,6 +28,7 @@ struct ServerConfig {
   int hwm = 10'000;                            // ZeroMQ send/receive high-water mark per socket
   std::string events_addr;                     // PUB, change events; empty = off (the default)
   int events_hwm = 10'000;                     // event batches queued per subscriber
+  int events_heartbeat_ms = 1000;              // an empty sync batch after this long idle
   std::string log_level = "info";
   std::string metrics_addr = std::string(kDefaultMetricsAddr);  // as given (for the log)
   std::optional<MetricsAddress> metrics = MetricsAddress{"0.0.0.0", 9108};  // nullopt = off
@@ -50,6 +51,7 @@ struct ServerConfig {
   std::string authorized_keys_file;
   std::shared_ptr<const AuthorizedKeys> authorized_keys;
   uint64_t max_peers = 0;  // connections per socket; 0 = unbounded
+  uint64_t max_unsynced = 1'000'000;  // unsynced log records / held replies before backpressure
 };
 
 // True when a ZeroMQ endpoint is reachable only from this machine (tcp 127.x / ::1 / localhost,
