@@ -2,7 +2,9 @@
 
 #include <zmq.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <utility>
 
 #include "codec/events.h"
 
@@ -26,7 +28,8 @@ std::string_view View(zmq_msg_t& m) {
 
 }  // namespace
 
-Result<std::unique_ptr<EventSubscriber>> EventSubscriber::Start(const std::string& endpoint) {
+Result<std::unique_ptr<EventSubscriber>> EventSubscriber::Start(const std::string& endpoint,
+                                                                const SubscriberCurve& curve) {
   void* ctx = zmq_ctx_new();
   if (ctx == nullptr) return SubError("zmq_ctx_new");
   void* sub = zmq_socket(ctx, ZMQ_SUB);
@@ -36,7 +39,15 @@ Result<std::unique_ptr<EventSubscriber>> EventSubscriber::Start(const std::strin
     return s;
   }
   const int zero = 0;
-  if (zmq_setsockopt(sub, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+  bool keys_ok = true;
+  if (!curve.server_key.empty()) {
+    for (auto [option, key] : {std::pair{ZMQ_CURVE_SERVERKEY, &curve.server_key},
+                               std::pair{ZMQ_CURVE_PUBLICKEY, &curve.public_key},
+                               std::pair{ZMQ_CURVE_SECRETKEY, &curve.secret_key}}) {
+      keys_ok = keys_ok && zmq_setsockopt(sub, option, key->c_str(), key->size()) == 0;
+    }
+  }
+  if (!keys_ok || zmq_setsockopt(sub, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
       zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0) != 0 || zmq_connect(sub, endpoint.c_str()) != 0) {
     Status s = SubError("connect " + endpoint);
     zmq_close(sub);
@@ -104,7 +115,6 @@ void EventSubscriber::Drain() {
           Account(View(topic), View(body));
         }
       }
-      last_arrival_ns_.store(NowNs(), std::memory_order_relaxed);
       live_.store(true, std::memory_order_release);
     }
     if (!status_.ok()) break;
@@ -129,33 +139,38 @@ void EventSubscriber::Account(std::string_view topic, std::string_view body) {
   }
   const uint64_t count = batch->events.size();
   if (count == 0) {
+    if (topic != kEventSyncTopic) {
+      ++counts_.malformed;
+      return;
+    }
     ++counts_.heartbeats;
-    return;
+  } else {
+    // A batch holds one kind, named by its topic.
+    const EventKind kind = batch->events.front().kind;
+    uint64_t same = 0;
+    for (const Event& e : batch->events) same += e.kind == kind;
+    if (same != count || topic != EventKindName(kind)) {
+      ++counts_.malformed;
+      return;
+    }
+    ++counts_.batches;
+    counts_.events += count;
+    (kind == EventKind::kStored    ? counts_.stored
+     : kind == EventKind::kRemoved ? counts_.removed
+                                   : counts_.evicted) += count;
+    if (counts_.first_seq == 0) counts_.first_seq = batch->first_seq;
+    counts_.last_seq = batch->first_seq + count - 1;
+    last_arrival_ns_.store(NowNs(), std::memory_order_relaxed);
   }
-  // A batch holds one kind, named by its topic.
-  const EventKind kind = batch->events.front().kind;
-  uint64_t same = 0;
-  for (const Event& e : batch->events) same += e.kind == kind;
-  if (same != count || topic != EventKindName(kind)) {
-    ++counts_.malformed;
-    return;
-  }
-  ++counts_.batches;
-  counts_.events += count;
-  (kind == EventKind::kStored    ? counts_.stored
-   : kind == EventKind::kRemoved ? counts_.removed
-                                 : counts_.evicted) += count;
-  if (expected_ == 0) {
-    counts_.first_seq = batch->first_seq;
-  } else if (batch->first_seq > expected_) {
+  if (expected_ != 0 && batch->first_seq > expected_) {
     ++counts_.gaps;
     counts_.missing += batch->first_seq - expected_;
-  } else if (batch->first_seq < expected_) {
+  } else if (expected_ != 0 && batch->first_seq < expected_) {
     ++counts_.out_of_order;
   }
-  expected_ = batch->first_seq + count;
-  counts_.last_seq = expected_ - 1;
-  last_seq_.store(counts_.last_seq, std::memory_order_relaxed);
+  expected_ = std::max(expected_, batch->first_seq + count);
+  counts_.through = expected_ - 1;
+  through_.store(counts_.through, std::memory_order_relaxed);
 }
 
 Result<SubscriberCounts> EventSubscriber::Stop(uint64_t last_seq, std::chrono::milliseconds quiet,
@@ -163,7 +178,7 @@ Result<SubscriberCounts> EventSubscriber::Stop(uint64_t last_seq, std::chrono::m
   const auto deadline = SubClock::now() + timeout;
   const int64_t quiet_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(quiet).count();
   const int64_t waiting_since = NowNs();
-  while (last_seq_.load(std::memory_order_relaxed) < last_seq && SubClock::now() < deadline) {
+  while (through_.load(std::memory_order_relaxed) < last_seq && SubClock::now() < deadline) {
     const int64_t since = std::max(waiting_since, last_arrival_ns_.load(std::memory_order_relaxed));
     if (NowNs() - since >= quiet_ns) break;  // nothing more is coming
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

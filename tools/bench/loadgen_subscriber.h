@@ -2,19 +2,21 @@
 // (codec/FORMAT.md "Change events"). One thread with a ZMQ SUB socket subscribed to "" (on its own
 // ZeroMQ context with one I/O thread, so it does not share the load clients' I/O thread) that
 // receives every two-frame message until Stop(), decodes each body with DecodeEventBatch and
-// tallies batches, events, heartbeats (batches of count 0, topic `sync`: not events) and
-// sequence gaps. Owned by the bench area.
+// tallies event batches, events, heartbeats (sync batches: count 0, topic `sync`; not events)
+// and sequence gaps. Owned by the bench area.
 //
-// Liveness: a SUB socket receives nothing until its subscription has reached the PUB, so the
-// first message received proves the subscription is live (live()); the caller makes the hub
-// produce one (a probe registration) and waits for it before starting the load.
+// Liveness: a SUB socket receives nothing until its subscription has reached the hub, so the
+// first message received proves the subscription is live (live()): the hub's sync batch for a
+// joining subscriber, or the stored event of a probe registration the caller pushes (a hub that
+// sends no syncs); the caller waits for it before starting the load.
 //
-// Gaps: the first event batch of an epoch sets the expected next sequence number; after that a
-// batch whose first_seq is above it is a gap (its events were dropped at the hub or by this
-// socket's queue), one below it is out of order (must not happen). Heartbeats do not take part.
+// Gaps: the first batch of an epoch (events or sync) sets the expected next sequence number
+// (first_seq + count; a sync's first_seq is the next sequence). After that a batch whose
+// first_seq is above it is a gap (events dropped at the hub or by this socket's queue; a sync
+// reveals a lost last batch), one below it is out of order (must not happen).
 //
-// Threading: Start/live/last_seq/Stop from one thread (the load generator's main thread); the
-// drain thread owns the socket and the counts until Stop() has joined it.
+// Threading: Start/live/Stop from one thread (the load generator's main thread); the drain
+// thread owns the socket and the counts until Stop() has joined it.
 #pragma once
 
 #include <atomic>
@@ -35,7 +37,7 @@ struct SubscriberCounts {
   uint64_t stored = 0;
   uint64_t removed = 0;
   uint64_t evicted = 0;
-  uint64_t heartbeats = 0;    // EventBatch messages with count 0
+  uint64_t heartbeats = 0;    // sync batches (count 0, topic sync)
   uint64_t bytes = 0;         // body bytes received
   uint64_t gaps = 0;          // batches whose first_seq was above the expected next sequence
   uint64_t missing = 0;       // events those gaps skipped
@@ -45,12 +47,21 @@ struct SubscriberCounts {
   uint64_t epoch = 0;         // the last epoch seen
   uint64_t first_seq = 0;     // first event sequence number received in the last epoch
   uint64_t last_seq = 0;      // last event sequence number received in the last epoch
+  uint64_t through = 0;       // every sequence up to this one was received or counted missing
+};
+
+// CurveZMQ keys of the subscriber (all Z85; empty server_key = plaintext).
+struct SubscriberCurve {
+  std::string server_key;
+  std::string public_key;
+  std::string secret_key;
 };
 
 class EventSubscriber {
  public:
   // Connects the SUB socket to `endpoint`, subscribes to "" and starts the drain thread.
-  static Result<std::unique_ptr<EventSubscriber>> Start(const std::string& endpoint);
+  static Result<std::unique_ptr<EventSubscriber>> Start(const std::string& endpoint,
+                                                        const SubscriberCurve& curve);
   ~EventSubscriber();
   EventSubscriber(const EventSubscriber&) = delete;
   EventSubscriber& operator=(const EventSubscriber&) = delete;
@@ -60,9 +71,9 @@ class EventSubscriber {
   // Waits up to `timeout` for live().
   bool AwaitLive(std::chrono::milliseconds timeout) const;
 
-  // Waits until an event with sequence `last_seq` (the hub's last) has arrived, or nothing has
-  // arrived for `quiet` (the tail was dropped), or `timeout`; then stops the thread and returns
-  // the counts. An error if the socket failed.
+  // Waits until the subscriber has accounted for sequence `last_seq` (the hub's last: received,
+  // or counted missing after a later sync), or no event batch has arrived for `quiet`, or
+  // `timeout`; then stops the thread and returns the counts. An error if the socket failed.
   Result<SubscriberCounts> Stop(uint64_t last_seq, std::chrono::milliseconds quiet,
                                 std::chrono::milliseconds timeout);
 
@@ -76,8 +87,8 @@ class EventSubscriber {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> live_{false};
-  std::atomic<uint64_t> last_seq_{0};
-  std::atomic<int64_t> last_arrival_ns_{0};  // steady_clock of the last message
+  std::atomic<uint64_t> through_{0};         // counts_.through, for Stop()
+  std::atomic<int64_t> last_arrival_ns_{0};  // steady_clock of the last event batch
   SubscriberCounts counts_;                  // the drain thread's until joined
   uint64_t expected_ = 0;  // next sequence number expected in this epoch; 0 = none yet
   Status status_;
