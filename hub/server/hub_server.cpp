@@ -370,6 +370,8 @@ void HubServer::Impl::AppendServerStats(StatsResponse& stats) const {
       {"server_auth_unknown_key", security.auth_failures[0]},
       {"server_auth_mechanism_mismatch", security.auth_failures[1]},
       {"server_auth_cryptographic", security.auth_failures[2]},
+      {"server_auth_protocol", security.auth_failures[3]},
+      {"server_auth_handshake_aborted", security.auth_failures[4]},
       {"server_zap_accepted", c.zap_accepted},
       {"server_permission_denied", c.permission_denied},
       {"server_register_frames_denied", c.register_frames_denied},
