@@ -263,9 +263,10 @@ int Main(int argc, char** argv) {
                     "e.g. 0a0b)");
   watch->add_option("--count", a.watch_count, "Exit 0 after printing N events")
       ->check(CLI::Range(uint64_t{1}, UINT64_MAX));
-  watch->add_option("--timeout-ms", a.watch_timeout_ms,
-                    "Stop after MS milliseconds: exit 0, or 1 if --count events were not "
-                    "printed by then (default: run until SIGINT/SIGTERM)")
+  watch
+      ->add_option("--timeout-ms", a.watch_timeout_ms,
+                   "Stop after MS milliseconds: exit 0, or 1 if --count events were not "
+                   "printed by then (default: run until SIGINT/SIGTERM)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{86'400'000}));
 
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {

@@ -146,9 +146,10 @@ class Watcher {
       return IoError(fmt::format("monitor socket: {}", zmq_strerror(zmq_errno())));
     }
     if (zmq_connect(sub_, endpoint.c_str()) != 0) {
-      return InvalidArgumentError(fmt::format("--events-addr '{}': {} (a ZeroMQ endpoint such as "
-                                              "tcp://HOST:PORT, the hub's events= endpoint)",
-                                              endpoint, zmq_strerror(zmq_errno())));
+      return InvalidArgumentError(
+          fmt::format("--events-addr '{}': {} (a ZeroMQ endpoint such as "
+                      "tcp://HOST:PORT, the hub's events= endpoint)",
+                      endpoint, zmq_strerror(zmq_errno())));
     }
     return Status::Ok();
   }
@@ -245,15 +246,17 @@ int RunWatch(const CommonSettings& s, const WatchOptions& w) {
                          kExitHubError);
     }
     if (items[2].revents & ZMQ_POLLIN) return kExitOk;  // SIGINT / SIGTERM
-    if (items[1].revents & ZMQ_POLLIN) DrainMonitor(watcher.monitor(), w.events_addr, connected_once);
+    if (items[1].revents & ZMQ_POLLIN)
+      DrainMonitor(watcher.monitor(), w.events_addr, connected_once);
     if ((items[0].revents & ZMQ_POLLIN) == 0) continue;
     // A bounded run of messages per wake-up, so that signals and the deadline are seen in time.
     for (int n = 0; n < 1024 && ReceiveMessage(watcher.sub(), frames); ++n) {
       // Two frames: topic, EventBatch. The topic names the kind (or `sync` for a batch without
       // events); the batch itself says everything, so every topic is decoded alike.
-      auto batch = frames.size() == 2 ? DecodeEventBatch(frames[1])
-                                      : Result<EventBatch>(MalformedError(fmt::format(
-                                            "{} frames instead of 2 (topic, batch)", frames.size())));
+      auto batch = frames.size() == 2
+                       ? DecodeEventBatch(frames[1])
+                       : Result<EventBatch>(MalformedError(
+                             fmt::format("{} frames instead of 2 (topic, batch)", frames.size())));
       if (!batch) {
         // Its events are unknown; the next batch's first_seq shows them as a gap.
         if (malformed++ < 10) {
@@ -273,11 +276,10 @@ int RunWatch(const CommonSettings& s, const WatchOptions& w) {
   }
   // The deadline passed.
   if (w.count && printed < *w.count) {
-    return ReportError(
-        s,
-        TimeoutError(fmt::format("watch: {} of {} events within {} ms", printed, *w.count,
-                                 *w.timeout_ms)),
-        kExitHubError);
+    return ReportError(s,
+                       TimeoutError(fmt::format("watch: {} of {} events within {} ms", printed,
+                                                *w.count, *w.timeout_ms)),
+                       kExitHubError);
   }
   return kExitOk;
 }

@@ -56,7 +56,9 @@ class SequenceTracker {
 };
 
 // Bit per EventKind.
-inline constexpr uint8_t KindBit(EventKind k) { return static_cast<uint8_t>(1u << static_cast<int>(k)); }
+inline constexpr uint8_t KindBit(EventKind k) {
+  return static_cast<uint8_t>(1u << static_cast<int>(k));
+}
 inline constexpr uint8_t kAllKinds =
     KindBit(EventKind::kStored) | KindBit(EventKind::kRemoved) | KindBit(EventKind::kEvicted);
 
