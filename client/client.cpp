@@ -150,6 +150,8 @@ Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
     config.curve_public_key = std::move(*public_key);
     config.curve_secret_key = options.curve_secret_key;
   }
+  // Events serve the local cache only.
+  if (options.local_cache_entries > 0) config.events_addr = options.events_addr;
   auto transport = MakeZmqTransport(config);
   if (!transport) return transport.error();
   return ConnectWith(std::move(options), std::move(*transport));
@@ -233,15 +235,16 @@ void Client::CanOffloadStatusesThen(Keys keys,
     ask = Views(keys);
   }
   const size_t want = ask.size();
+  const uint64_t since = cache->Generation();
   SubmitThen<CanOffloadStatuses>(
       *impl_, blockhub::CanOffload{std::move(ask)},
-      [want, cache, cached = std::move(cached),
+      [want, cache, since, cached = std::move(cached),
        asked = std::move(asked)](const Message& m) -> Result<CanOffloadStatuses> {
         const auto* r = std::get_if<CanOffloadResponse>(&m.body);
         if (r == nullptr) return UnexpectedReply(m, "CanOffloadResponse");
         if (r->statuses.size() != want) return CountMismatch(r->statuses.size(), want);
         for (size_t j = 0; j < asked.size(); ++j) {
-          if (r->statuses[j] == OffloadStatus::kAlreadyStored) cache->LearnStored(asked[j]);
+          if (r->statuses[j] == OffloadStatus::kAlreadyStored) cache->LearnStored(asked[j], since);
         }
         if (cached.empty()) return CanOffloadStatuses{r->statuses, r->lease_ttl_ms};
         CanOffloadStatuses out{std::vector<OffloadStatus>(cached.size()), r->lease_ttl_ms};
@@ -262,9 +265,10 @@ std::future<Result<std::vector<BlockEntry>>> Client::MatchAsync(Keys keys, Match
   std::vector<std::string> owned;
   if (emulate) owned.assign(keys.begin(), keys.end());
   blockhub::Match body{emulate ? MatchMode::kAll : mode, Views(keys)};
+  const uint64_t since = cache->Generation();
   return Submit<R>(
       *impl_, std::move(body),
-      [emulate, cache, owned = std::move(owned)](const Message& m) -> Result<R> {
+      [emulate, cache, since, owned = std::move(owned)](const Message& m) -> Result<R> {
         const auto* r = std::get_if<MatchResponse>(&m.body);
         if (r == nullptr) return UnexpectedReply(m, "MatchResponse");
         R out;
@@ -273,7 +277,7 @@ std::future<Result<std::vector<BlockEntry>>> Client::MatchAsync(Keys keys, Match
           const Entry& e = r->entries[i];
           if (emulate && (i >= owned.size() || owned[i] != e.key)) break;
           out.push_back({std::string(e.key), std::string(e.value), std::string(e.metadata)});
-          cache->LearnEntry(out.back());
+          cache->LearnEntry(out.back(), since);
         }
         return out;
       });
@@ -288,6 +292,7 @@ std::future<Result<std::vector<BlockEntry>>> Client::CachedMatch(Keys keys) {
   std::vector<std::optional<BlockEntry>> hits(keys.size());
   std::vector<std::string> asked;
   KeyList ask;
+  const uint64_t since = cache->Generation();
   for (size_t i = 0; i < keys.size(); ++i) {
     hits[i] = cache->Entry(keys[i]);
     if (!hits[i]) {
@@ -295,7 +300,7 @@ std::future<Result<std::vector<BlockEntry>>> Client::CachedMatch(Keys keys) {
       asked.emplace_back(keys[i]);
     }
   }
-  auto merge = [cache, hits = std::move(hits),
+  auto merge = [cache, since, hits = std::move(hits),
                 asked = std::move(asked)](const std::vector<Entry>& got) -> Result<R> {
     R out;
     size_t next_asked = 0, next_got = 0;
@@ -308,7 +313,7 @@ std::future<Result<std::vector<BlockEntry>>> Client::CachedMatch(Keys keys) {
       if (next_got < got.size() && got[next_got].key == key) {
         const Entry& e = got[next_got++];
         out.push_back({key, std::string(e.value), std::string(e.metadata)});
-        cache->LearnEntry(out.back());
+        cache->LearnEntry(out.back(), since);
       }
     }
     if (next_got != got.size()) {
@@ -369,15 +374,17 @@ std::future<Result<std::vector<RegisterStatus>>> Client::RegisterSyncAsync(
   // Acknowledged registrations are known stored: ours when Stored, someone's when AlreadyStored.
   std::vector<BlockEntry> learn;
   if (cache->enabled()) learn.assign(entries.begin(), entries.end());
+  const uint64_t since = cache->Generation();
   return Submit<R>(*impl_, std::move(body),
-                   [want, cache, learn = std::move(learn)](const Message& m) -> Result<R> {
+                   [want, cache, since, learn = std::move(learn)](const Message& m) -> Result<R> {
                      const auto* r = std::get_if<RegisterSyncResponse>(&m.body);
                      if (r == nullptr) return UnexpectedReply(m, "RegisterSyncResponse");
                      if (r->statuses.size() != want) return CountMismatch(r->statuses.size(), want);
                      for (size_t i = 0; i < learn.size(); ++i) {
-                       if (r->statuses[i] == RegisterStatus::kStored) cache->LearnEntry(learn[i]);
+                       if (r->statuses[i] == RegisterStatus::kStored)
+                         cache->LearnEntry(learn[i], since);
                        if (r->statuses[i] == RegisterStatus::kAlreadyStored)
-                         cache->LearnStored(learn[i].key);
+                         cache->LearnStored(learn[i].key, since);
                      }
                      return r->statuses;
                    });

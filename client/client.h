@@ -108,6 +108,13 @@ struct ClientCounters {
   uint64_t cache_invalidations = 0;  // keys dropped as removed or evicted
   uint64_t cache_clears = 0;         // whole clears (new hub epoch, event gap, lost events)
   uint64_t cache_entries = 0;        // keys cached now
+  // The hub's change events (DYN_REGISTRY_CLIENT_EVENTS_ADDR with a local cache; else all 0).
+  uint64_t events_batches = 0;    // EventBatch messages received (sync batches included)
+  uint64_t events_received = 0;   // events in them
+  uint64_t events_gaps = 0;       // sequence gaps seen (events lost; the cache was cleared)
+  uint64_t events_lost = 0;       // times the event stream was lost (disconnect or silence)
+  uint64_t events_malformed = 0;  // event messages that did not decode (the cache was cleared)
+  bool events_live = false;       // the stream is live: the cache learns
 };
 
 class Client {

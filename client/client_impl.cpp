@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "codec/codec.h"
+#include "codec/events.h"
 #include "common/bytes.h"
 
 namespace blockhub {
@@ -55,7 +56,18 @@ Client::Impl::Impl(ClientOptions options, std::unique_ptr<Transport> transport)
 Client::Impl::~Impl() { (void)Close(); }
 
 void Client::Impl::Start() {
-  if (cache_.enabled()) {
+  events_on_ = cache_.enabled() && !options_.events_addr.empty();
+  events_last_ = clock_.Now();
+  if (events_on_) {
+    // Nothing is learnt before the subscription is live: a change published before it would
+    // never reach this cache.
+    cache_.SetLearning(false);
+    spdlog::info(
+        "blockhub client {:016x}: local cache of {} keys following the hub's events at {} "
+        "(TTL {} ms)",
+        options_.client_id, options_.local_cache_entries, options_.events_addr,
+        options_.local_cache_ttl.count());
+  } else if (cache_.enabled()) {
     spdlog::info(
         "blockhub client {:016x}: local cache of {} keys; it subscribes to no hub events, so it "
         "relies on its TTL alone: a key removed or evicted elsewhere may still be answered "
@@ -88,6 +100,12 @@ ClientCounters Client::Impl::counters() const {
   c.cache_invalidations = lc.invalidations;
   c.cache_clears = lc.clears;
   c.cache_entries = lc.size;
+  c.events_batches = events_batches_.load();
+  c.events_received = events_received_.load();
+  c.events_gaps = events_gaps_.load();
+  c.events_lost = events_lost_.load();
+  c.events_malformed = events_malformed_.load();
+  c.events_live = events_live_flag_.load();
   const size_t current = current_hub_.load();
   for (size_t i = 0; i < hub_stats_.size(); ++i) {
     const HubStats& h = hub_stats_[i];
@@ -223,12 +241,27 @@ void Client::Impl::Loop() {
       spdlog::error("blockhub client: {}", s.ToString());
     }
     for (auto& r : replies) {
-      if (!r.disconnected) {
+      if (r.event) {
+        HandleEventBatch(r.frame, clock_.Now());
+      } else if (r.events_lost) {
+        EventsLost("the event connection broke");
+      } else if (!r.disconnected) {
         HandleReply(r.hub, std::move(r.frame));
       } else if (multi_hub_ && r.hub < hub_stats_.size()) {
         // Its process died or closed the connection: requests in flight there get no reply.
         hub_stats_[r.hub].disconnects.fetch_add(1, std::memory_order_relaxed);
         HubFailed(r.hub, clock_.Now(), /*disconnected=*/true);
+      }
+    }
+    if (events_on_ && clock_.Now() - events_last_ >= options_.events_timeout) {
+      if (events_live_) {
+        EventsLost(fmt::format("no event batch for {} ms", options_.events_timeout.count()));
+      } else if (!events_warned_) {
+        events_warned_ = true;
+        spdlog::warn(
+            "blockhub client {:016x}: no event batch from {} within {} ms (is the hub's "
+            "--events-addr on?); the local cache learns nothing until one arrives",
+            options_.client_id, options_.events_addr, options_.events_timeout.count());
       }
     }
   }
@@ -304,6 +337,56 @@ void Client::Impl::ObserveEpoch(const std::string& frame) {
   // Removes made while the hub was down (or a catalog it lost) cannot be known here.
   cache_.Clear();
   if (options_.on_epoch_change) options_.on_epoch_change(old, epoch);
+}
+
+void Client::Impl::HandleEventBatch(std::string_view body, TimePoint now) {
+  if (!events_on_) return;
+  auto batch = DecodeEventBatch(body);
+  if (!batch) {
+    events_malformed_.fetch_add(1);
+    // Whatever it held is unknown: it may have removed cached keys.
+    cache_.Clear();
+    spdlog::warn("blockhub client {:016x}: a malformed event batch ({}); the local cache is "
+                 "cleared", options_.client_id, batch.error().ToString());
+    return;
+  }
+  events_last_ = now;
+  events_batches_.fetch_add(1, std::memory_order_relaxed);
+  events_received_.fetch_add(batch->events.size(), std::memory_order_relaxed);
+  if (!events_live_) {
+    // The first batch since (re)subscribing: from here on every change reaches the cache.
+    events_live_ = true;
+    events_live_flag_.store(true);
+    events_warned_ = false;
+    cache_.SetLearning(true);
+  } else if (batch->epoch != events_epoch_) {
+    // The hub restarted: its catalog may differ from everything cached.
+    cache_.Clear();
+  } else if (batch->first_seq != events_next_seq_) {
+    events_gaps_.fetch_add(1);
+    cache_.Clear();
+    spdlog::warn("blockhub client {:016x}: event sequence gap (expected {}, got {}); the local "
+                 "cache is cleared",
+                 options_.client_id, events_next_seq_, batch->first_seq);
+  }
+  events_epoch_ = batch->epoch;
+  events_next_seq_ = batch->first_seq + batch->events.size();
+  for (const Event& e : batch->events) {
+    if (e.kind != EventKind::kStored) cache_.Invalidate(e.key);
+  }
+}
+
+void Client::Impl::EventsLost(std::string_view why) {
+  if (!events_on_) return;
+  events_last_ = clock_.Now();
+  if (!events_live_) return;
+  events_live_ = false;
+  events_live_flag_.store(false);
+  events_lost_.fetch_add(1);
+  cache_.SetLearning(false);
+  cache_.Clear();
+  spdlog::warn("blockhub client {:016x}: {}; the local cache is cleared and learns nothing until "
+               "the hub's events flow again", options_.client_id, why);
 }
 
 void Client::Impl::ExpireRequests(TimePoint now) {

@@ -96,6 +96,11 @@ class Client::Impl {
   void SendProbes(TimePoint now);
   void PublishHubStates();
   void ObserveEpoch(const std::string& frame);
+  // The hub's change events (client_impl.cpp): a batch keeps the cache in step (removed and
+  // evicted keys dropped; a gap, a new epoch or a malformed batch clears it); a lost stream
+  // (disconnect, or no batch for events_timeout) clears it and stops learning until a batch.
+  void HandleEventBatch(std::string_view body, TimePoint now);
+  void EventsLost(std::string_view why);
   void ExpireRequests(TimePoint now);
   // Moves due batches into frames and hands frames to the transport; true while frames wait for
   // room on the registration channel.
@@ -131,6 +136,12 @@ class Client::Impl {
   std::priority_queue<DeadlineItem, std::vector<DeadlineItem>, std::greater<DeadlineItem>>
       deadlines_;
   uint64_t epoch_ = 0;
+  bool events_on_ = false;  // subscribed to the hub's events (cache on, events_addr set)
+  bool events_live_ = false;
+  bool events_warned_ = false;  // "no events yet" logged
+  uint64_t events_epoch_ = 0;
+  uint64_t events_next_seq_ = 0;
+  TimePoint events_last_{};  // last batch, or the start / the loss
 
   // Registrations, shared under reg_mu_.
   std::mutex reg_mu_;
@@ -148,7 +159,9 @@ class Client::Impl {
   std::atomic<uint64_t> requests_sent_{0}, replies_matched_{0}, late_replies_{0},
       malformed_replies_{0}, timeouts_{0}, registrations_queued_{0}, registrations_sent_{0},
       registration_frames_sent_{0}, registrations_unsent_{0}, epoch_changes_{0}, epoch_seen_{0},
-      failovers_{0}, retries_{0}, probes_{0};
+      failovers_{0}, retries_{0}, probes_{0}, events_batches_{0}, events_received_{0},
+      events_gaps_{0}, events_lost_{0}, events_malformed_{0};
+  std::atomic<bool> events_live_flag_{false};
 };
 
 }  // namespace blockhub

@@ -170,6 +170,10 @@ Status ClientOptions::Validate() const {
   if (protocol != ProtocolVersion::kV1 && protocol != ProtocolVersion::kV2) {
     return InvalidArgumentError("protocol must be 1 or 2");
   }
+  if (events_addr.find(',') != std::string::npos) {
+    return InvalidArgumentError("events address: one endpoint (the hub whose events to follow)");
+  }
+  if (events_timeout.count() <= 0) return InvalidArgumentError("events timeout must be positive");
   return Status::Ok();
 }
 
@@ -178,7 +182,8 @@ Result<ClientOptions> ClientOptions::FromEnv() {
   for (auto [name, field] :
        {std::pair<const char*, std::string*>{"DYN_REGISTRY_CLIENT_QUERY_ADDR", &o.query_addr},
         {"DYN_REGISTRY_CLIENT_REGISTER_ADDR", &o.register_addr},
-        {"DYN_REGISTRY_CLIENT_NAMESPACE", &o.ns}}) {
+        {"DYN_REGISTRY_CLIENT_NAMESPACE", &o.ns},
+        {"DYN_REGISTRY_CLIENT_EVENTS_ADDR", &o.events_addr}}) {
     if (Status s = ApplyString(name, *field); !s.ok()) return s;
   }
   if (auto h = ParseHubList(o.query_addr, o.register_addr, "DYN_REGISTRY_CLIENT_QUERY_ADDR",
@@ -222,6 +227,15 @@ Result<ClientOptions> ClientOptions::FromEnv() {
           ApplyMillis("DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS", 1, 86'400'000, o.local_cache_ttl);
       !s.ok()) {
     return s;
+  }
+  if (Status s =
+          ApplyMillis("DYN_REGISTRY_CLIENT_EVENTS_TIMEOUT_MS", 10, 86'400'000, o.events_timeout);
+      !s.ok()) {
+    return s;
+  }
+  if (o.events_addr.find(',') != std::string::npos) {
+    return InvalidArgumentError(
+        "DYN_REGISTRY_CLIENT_EVENTS_ADDR: one endpoint (the hub whose events the cache follows)");
   }
   if (Status s = o.Validate(); !s.ok()) return s;
   return o;

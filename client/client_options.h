@@ -19,6 +19,10 @@
 //   DYN_REGISTRY_CLIENT_LOCAL_CACHE         0                       keys the local cache holds
 //   DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS  60000                   how long a cached key is
 //   trusted
+//   DYN_REGISTRY_CLIENT_EVENTS_ADDR         (none)                  the hub's change events (PUB);
+//     with a local cache: removed/evicted keys are dropped, a gap/epoch/lost stream clears it
+//   DYN_REGISTRY_CLIENT_EVENTS_TIMEOUT_MS   5000                    silence after which the event
+//     stream counts as lost (the hub sends a sync batch every second when idle)
 //
 // Plain value type; thread-compatible. FromEnv reads the process environment: call it at start-up.
 #pragma once
@@ -82,6 +86,12 @@ struct ClientOptions {
   // keys, 0 = off; each trusted for local_cache_ttl after it was learnt.
   size_t local_cache_entries = 0;
   std::chrono::milliseconds local_cache_ttl{60000};
+  // The hub's change events (its --events-addr endpoint as this client reaches it), used by the
+  // local cache; empty = none, the cache then relies on its TTL alone. Several hubs: one endpoint
+  // (the hub whose changes the cache follows). No batch, not even a sync, for events_timeout =
+  // the stream is lost (the cache clears and stops learning until a batch arrives).
+  std::string events_addr;
+  std::chrono::milliseconds events_timeout{5000};
 
   // Defaults overridden by every DYN_REGISTRY_CLIENT_* variable that is set. A bad value is an
   // InvalidArgument error naming the variable.

@@ -58,8 +58,13 @@ std::optional<BlockEntry> LocalCache::Entry(std::string_view key) {
   return slot->entry;
 }
 
-void LocalCache::Put(std::string_view key, std::optional<BlockEntry> entry) {
+void LocalCache::Put(std::string_view key, std::optional<BlockEntry> entry, uint64_t since) {
   std::lock_guard lock(mu_);
+  if (!learning_ || since < cleared_at_ || since < floor_) return;
+  if (!recent_.empty()) {
+    auto r = recent_.find(std::string(key));
+    if (r != recent_.end() && r->second > since) return;  // invalidated after the request left
+  }
   auto it = map_.find(std::string(key));
   if (it != map_.end()) {
     // Learnt again: trusted for a new TTL; a known entry is kept when only the key is learnt.
@@ -74,26 +79,62 @@ void LocalCache::Put(std::string_view key, std::optional<BlockEntry> entry) {
   counters_.size = map_.size();
 }
 
-void LocalCache::LearnStored(std::string_view key) {
-  if (enabled()) Put(key, std::nullopt);
+uint64_t LocalCache::Generation() const {
+  if (!enabled()) return 0;
+  std::lock_guard lock(mu_);
+  return generation_;
 }
 
-void LocalCache::LearnEntry(const BlockEntry& entry) {
-  if (enabled()) Put(entry.key, entry);
+void LocalCache::LearnStored(std::string_view key, uint64_t since) {
+  if (enabled()) Put(key, std::nullopt, since);
+}
+
+void LocalCache::LearnEntry(const BlockEntry& entry, uint64_t since) {
+  if (enabled()) Put(entry.key, entry, since);
 }
 
 void LocalCache::Invalidate(std::string_view key) {
   if (!enabled()) return;
   std::lock_guard lock(mu_);
-  auto it = map_.find(std::string(key));
+  ++generation_;
+  std::string k(key);
+  recent_[k] = generation_;
+  recent_order_.emplace_back(k, generation_);
+  if (recent_order_.size() > kRecentInvalidations) {
+    auto& [old_key, old_gen] = recent_order_.front();
+    floor_ = old_gen;
+    auto r = recent_.find(old_key);
+    if (r != recent_.end() && r->second == old_gen) recent_.erase(r);
+    recent_order_.pop_front();
+  }
+  auto it = map_.find(k);
   if (it == map_.end()) return;
   ++counters_.invalidations;
   EraseLocked(it);
 }
 
+void LocalCache::SetLearning(bool on) {
+  std::lock_guard lock(mu_);
+  // Resuming: replies to requests sent while learning was off teach nothing (what changed before
+  // the resume was not seen).
+  if (on && !learning_) cleared_at_ = ++generation_;
+  learning_ = on;
+}
+
+bool LocalCache::learning() const {
+  std::lock_guard lock(mu_);
+  return learning_;
+}
+
 void LocalCache::Clear() {
   if (!enabled()) return;
   std::lock_guard lock(mu_);
+  ++generation_;
+  cleared_at_ = generation_;
+  // Everything before the clear is covered by cleared_at_.
+  recent_.clear();
+  recent_order_.clear();
+  floor_ = 0;
   map_.clear();
   lru_.clear();
   ++counters_.clears;

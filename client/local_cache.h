@@ -10,10 +10,19 @@
 // anything that may have lost events (a sequence gap, a new hub epoch, a lost event connection)
 // calls Clear(). How stale an answer can be is in the README ("The client's local cache").
 //
+// Learning races with invalidation: a reply and an event travel on different connections, so the
+// event of a Remove applied after the hub answered "stored" may arrive before that answer. A
+// caller therefore takes Generation() before it sends a request and learns from the reply with
+// it: the key is not learnt when it was invalidated (or the cache cleared) since. The memory of
+// recent invalidations is bounded (kRecentInvalidations keys); a reply older than what it
+// remembers teaches nothing. While learning is off (SetLearning(false): an event stream that is
+// not live yet, or lost), nothing is learnt at all.
+//
 // Thread-safe (one mutex): callers' threads look up, the client's I/O thread learns.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -51,10 +60,17 @@ class LocalCache {
   // Match: the stored entry when it is known (a key learnt from CanOffload has none: a miss).
   std::optional<BlockEntry> Entry(std::string_view key);
 
-  void LearnStored(std::string_view key);    // AlreadyStored answer: key only
-  void LearnEntry(const BlockEntry& entry);  // Match hit or acknowledged registration
-  void Invalidate(std::string_view key);     // removed or evicted (an event, or our own Remove)
+  // Taken before a request is sent; passed to Learn* with its reply.
+  uint64_t Generation() const;
+  void LearnStored(std::string_view key, uint64_t since);    // AlreadyStored answer: key only
+  void LearnEntry(const BlockEntry& entry, uint64_t since);  // Match hit or acknowledged register
+  void Invalidate(std::string_view key);  // removed or evicted (an event, or our own Remove)
   void Clear();
+  // Off: Learn* do nothing (events configured but not live). On by default.
+  void SetLearning(bool on);
+  bool learning() const;
+
+  static constexpr size_t kRecentInvalidations = 65536;
 
   LocalCacheCounters counters() const;
 
@@ -68,7 +84,7 @@ class LocalCache {
 
   // The live slot of `key`, refreshed in the LRU; nullptr (and the slot dropped) when expired.
   Slot* Find(std::string_view key, TimePoint now);
-  void Put(std::string_view key, std::optional<BlockEntry> entry);
+  void Put(std::string_view key, std::optional<BlockEntry> entry, uint64_t since);
   void EraseLocked(Map::iterator it);
 
   const size_t capacity_;
@@ -78,6 +94,13 @@ class LocalCache {
   Map map_;
   std::list<std::string> lru_;
   LocalCacheCounters counters_;
+  // Learning guard (see above): generation +1 per invalidation and clear.
+  bool learning_ = true;
+  uint64_t generation_ = 0;
+  uint64_t cleared_at_ = 0;  // generation of the last Clear
+  uint64_t floor_ = 0;       // generation of the newest invalidation forgotten from recent_
+  std::unordered_map<std::string, uint64_t> recent_;        // key -> generation of invalidation
+  std::deque<std::pair<std::string, uint64_t>> recent_order_;  // oldest first
 };
 
 }  // namespace blockhub

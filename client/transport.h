@@ -2,7 +2,8 @@
 // interface, so the Client's request bookkeeping does not depend on ZeroMQ. Hubs are numbered
 // 0..hub_count()-1 in list order. MakeZmqTransport builds the real one (per hub a DEALER for
 // queries and a PUSH for registrations, all DEALERs with the same routing id; an eventfd for
-// wake-ups; a socket monitor per DEALER reports broken connections).
+// wake-ups; a socket monitor per DEALER reports broken connections; optionally a SUB on the
+// hub's change events, with a monitor of its own).
 //
 // Ownership and threads: a Transport is created on any thread and then used by exactly one thread
 // (the Client's I/O thread), except Wake(), which any thread may call at any time. Errors from the
@@ -22,11 +23,15 @@
 namespace blockhub {
 
 // One reply frame and the hub it came from — or, with `disconnected`, the news that the hub's
-// established query connection broke (its process died or closed it; no frame).
+// established query connection broke (its process died or closed it; no frame). With an event
+// subscription also: an EventBatch body from the events channel (`event`), or the news that the
+// event connection broke (`events_lost`).
 struct TransportReply {
   size_t hub = 0;
   std::string frame;
   bool disconnected = false;
+  bool event = false;
+  bool events_lost = false;
 };
 
 class Transport {
@@ -60,6 +65,8 @@ struct ZmqTransportConfig {
   std::string curve_server_key;
   std::string curve_public_key;
   std::string curve_secret_key;
+  // A SUB socket on the hub's change events (subscribed to everything) when set.
+  std::string events_addr;
 };
 
 Result<std::unique_ptr<Transport>> MakeZmqTransport(const ZmqTransportConfig& config);

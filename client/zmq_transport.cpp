@@ -11,6 +11,7 @@
 #include <zmq.hpp>
 
 #include "client/transport.h"
+#include "codec/events.h"
 
 namespace blockhub {
 namespace {
@@ -75,7 +76,43 @@ class ZmqTransport final : public Transport {
     } catch (const zmq::error_t& e) {
       return InvalidArgumentError(fmt::format("cannot connect to the hub: {}", e.what()));
     }
-    items_.resize(2 * dealers_.size() + 2);
+    if (!c.events_addr.empty()) {
+      if (Status s = OpenEvents(c); !s.ok()) return s;
+    }
+    items_.resize(2 * dealers_.size() + 4);
+    return Status::Ok();
+  }
+
+  // The SUB on the hub's events (every event kind and sync batches) and its monitor.
+  Status OpenEvents(const ZmqTransportConfig& c) {
+    try {
+      zmq::socket_t sub(ctx_, zmq::socket_type::sub);
+      sub.set(zmq::sockopt::rcvhwm, c.hwm);
+      sub.set(zmq::sockopt::linger, 0);
+      if (!c.curve_secret_key.empty()) {
+        if (Status st = SetCurveClient(sub, c); !st.ok()) return st;
+      }
+      // Every event kind and the sync batches (so sequence gaps stay visible), nothing else: other
+      // topics on the socket (multicasts to members) are not this client's business.
+      for (EventKind kind : {EventKind::kStored, EventKind::kRemoved, EventKind::kEvicted}) {
+        sub.set(zmq::sockopt::subscribe, EventKindName(kind));
+      }
+      sub.set(zmq::sockopt::subscribe, kEventSyncTopic);
+      const std::string monitor_ep =
+          fmt::format("inproc://blockhub-client-events-monitor-{}", static_cast<void*>(this));
+      if (zmq_socket_monitor(sub.handle(), monitor_ep.c_str(), ZMQ_EVENT_DISCONNECTED) != 0) {
+        return InternalError(fmt::format("zmq_socket_monitor: {}", zmq_strerror(zmq_errno())));
+      }
+      zmq::socket_t monitor(ctx_, zmq::socket_type::pair);
+      monitor.set(zmq::sockopt::linger, 0);
+      monitor.connect(monitor_ep);
+      sub.connect(c.events_addr);
+      sub_ = std::move(sub);
+      sub_monitor_ = std::move(monitor);
+    } catch (const zmq::error_t& e) {
+      return InvalidArgumentError(
+          fmt::format("cannot subscribe to the hub's events at '{}': {}", c.events_addr, e.what()));
+    }
     return Status::Ok();
   }
 
@@ -110,6 +147,10 @@ class ZmqTransport final : public Transport {
     const size_t m = monitors_.size();  // 0 (one hub) or n
     for (size_t i = 0; i < m; ++i) items_[n + 1 + i] = {monitors_[i].handle(), 0, ZMQ_POLLIN, 0};
     size_t count = n + 1 + m;
+    if (sub_) {
+      items_[count++] = {sub_.handle(), 0, ZMQ_POLLIN, 0};
+      items_[count++] = {sub_monitor_.handle(), 0, ZMQ_POLLIN, 0};
+    }
     if (register_writable)
       items_[count++] = {pushes_[*register_writable].handle(), 0, ZMQ_POLLOUT, 0};
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
@@ -142,10 +183,44 @@ class ZmqTransport final : public Transport {
           if (id == ZMQ_EVENT_DISCONNECTED) replies.push_back({i, std::string(), true});
         }
       }
+      if (sub_) DrainEvents(replies);
     } catch (const zmq::error_t& e) {
       return UnavailableError(fmt::format("transport wait failed: {}", e.what()));
     }
     return Status::Ok();
+  }
+
+  // Event messages after the replies drained with them: a reply and the event of a later change
+  // seen in one Wait are handled in that order.
+  void DrainEvents(std::vector<TransportReply>& replies) {
+    zmq::message_t topic;
+    while (sub_.recv(topic, zmq::recv_flags::dontwait)) {
+      zmq::message_t body;
+      bool have_body = false;
+      while (topic.more()) {  // topic, body (anything longer is not ours: the body is the last)
+        if (!sub_.recv(body, zmq::recv_flags::none)) break;
+        have_body = true;
+        if (!body.more()) break;
+      }
+      TransportReply r;
+      r.event = true;
+      if (have_body) r.frame.assign(static_cast<const char*>(body.data()), body.size());
+      replies.push_back(std::move(r));  // an empty frame is malformed for the client to count
+    }
+    zmq::message_t event;
+    while (sub_monitor_.recv(event, zmq::recv_flags::dontwait)) {
+      uint16_t id = 0;
+      if (event.size() >= sizeof(id)) std::memcpy(&id, event.data(), sizeof(id));
+      zmq::message_t address;
+      while (event.more() && sub_monitor_.recv(address, zmq::recv_flags::dontwait)) {
+        if (!address.more()) break;
+      }
+      if (id == ZMQ_EVENT_DISCONNECTED) {
+        TransportReply r;
+        r.events_lost = true;
+        replies.push_back(std::move(r));
+      }
+    }
   }
 
   void Wake() override {
@@ -165,6 +240,11 @@ class ZmqTransport final : public Transport {
         for (auto& dealer : dealers_) (void)zmq_socket_monitor(dealer.handle(), nullptr, 0);
       }
       for (auto& monitor : monitors_) monitor.close();
+      if (sub_) {
+        (void)zmq_socket_monitor(sub_.handle(), nullptr, 0);
+        sub_monitor_.close();
+        sub_.close();
+      }
       for (auto& dealer : dealers_) dealer.close();
       for (auto& push : pushes_) push.close();
       ctx_.close();  // blocks at most `linger` for queued registrations
@@ -178,6 +258,8 @@ class ZmqTransport final : public Transport {
   std::vector<zmq::socket_t> dealers_;
   std::vector<zmq::socket_t> pushes_;
   std::vector<zmq::socket_t> monitors_;  // PAIR, one per DEALER
+  zmq::socket_t sub_;                    // change events (when configured)
+  zmq::socket_t sub_monitor_;            // PAIR on the SUB's monitor
   std::vector<zmq::pollitem_t> items_;
   int wake_fd_ = -1;
   bool closed_ = false;

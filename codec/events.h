@@ -14,6 +14,10 @@ namespace blockhub {
 
 inline constexpr uint8_t kEventBatchType = 40;  // v2 message type of an EventBatch
 
+// The topic of an empty EventBatch (count 0, first_seq = the next sequence the hub will use) that
+// the hub sends when a subscriber joins and as a heartbeat when it has nothing else to send.
+inline constexpr std::string_view kEventSyncTopic = "sync";
+
 enum class EventKind : uint8_t { kStored = 0, kRemoved = 1, kEvicted = 2 };
 
 // "stored", "removed", "evicted": the topic frame of a batch and the word the CLI prints.

@@ -24,20 +24,31 @@ void EventPublisher::Append(EventKind kind, std::string_view key, std::string_vi
   ++next_seq_;
 }
 
+bool EventPublisher::Send(std::string_view topic, std::string_view body) {
+  last_send_ = clock_.Now();
+  // With ZMQ_XPUB_NODROP the first frame fails with EAGAIN when a subscriber is at its HWM; the
+  // rest of a multipart message is then always accepted.
+  return zmq_send(pub_, topic.data(), topic.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
+         zmq_send(pub_, body.data(), body.size(), ZMQ_DONTWAIT) >= 0;
+}
+
 void EventPublisher::Flush() {
   if (!open_) return;
   open_ = false;
   const std::string_view body = writer_.Finish();
-  const std::string_view topic = EventKindName(kind_);
-  // With ZMQ_XPUB_NODROP the first frame fails with EAGAIN when a subscriber is at its HWM; the
-  // rest of a multipart message is then always accepted.
-  if (zmq_send(pub_, topic.data(), topic.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-      zmq_send(pub_, body.data(), body.size(), ZMQ_DONTWAIT) < 0) {
+  if (!Send(EventKindName(kind_), body)) {
     counters_.dropped += writer_.count();
     return;
   }
   counters_.published += writer_.count();
   ++counters_.batches;
+}
+
+void EventPublisher::Sync() {
+  Flush();
+  writer_.Begin(epoch_, next_seq_);
+  // A refused sync loses no event: the next batch (or sync) still carries the sequence.
+  if (Send(kEventSyncTopic, writer_.Finish())) ++counters_.syncs;
 }
 
 }  // namespace blockhub

@@ -81,14 +81,23 @@ Status HubServer::Impl::Bind() {
   query_endpoint = std::move(*q);
   register_endpoint = std::move(*r);
   if (!options.events_addr.empty()) {
-    if (Status s = pub.Open(context, ZMQ_PUB, options.events_hwm, linger); !s.ok()) return s;
+    // XPUB, not PUB: the loop reads the subscriptions, so that a joining subscriber gets a sync
+    // batch at once (its proof that the subscription is live, with the next sequence number).
+    if (Status s = pub.Open(context, ZMQ_XPUB, options.events_hwm, linger); !s.ok()) return s;
     // A full subscriber queue makes the send fail (EAGAIN) instead of dropping silently, so the
     // drop is counted; the subscribers see it as a sequence gap.
     if (Status s = pub.SetInt(ZMQ_XPUB_NODROP, 1); !s.ok()) return s;
+    // Every subscription message, not only the first of each topic: each joiner needs a sync.
+    if (Status s = pub.SetInt(ZMQ_XPUB_VERBOSE, 1); !s.ok()) return s;
+    // With CurveZMQ the events are encrypted too, and only authorized keys may subscribe (the
+    // catalog's contents are in them).
+    if (curve()) {
+      if (Status s = MakeCurveServer(pub); !s.ok()) return s;
+    }
     auto e = pub.Bind(options.events_addr, "events");
     if (!e) return e.error();
     events_endpoint = std::move(*e);
-    events.emplace(pub.get(), core.config().epoch);
+    events.emplace(pub.get(), core.config().epoch, clock);
     core.SetEventListener(&*events);
   }
   return Status::Ok();
@@ -96,9 +105,26 @@ Status HubServer::Impl::Bind() {
 
 void HubServer::Impl::FlushEvents() {
   if (!events) return;
-  events->Flush();
+  if (sync_due || clock.Now() - events->last_send() >= options.events_heartbeat) {
+    sync_due = false;
+    events->Sync();
+  } else {
+    events->Flush();
+  }
   counters.events_published = events->counters().published;
   counters.events_dropped = events->counters().dropped;
+  counters.events_syncs = events->counters().syncs;
+}
+
+void HubServer::Impl::ReadSubscriptions(size_t max) {
+  // Each message is one (un)subscription: 1 or 0, then the topic prefix. A joining subscriber
+  // sends its subscriptions right after connecting; answer them with one sync batch.
+  char buf[64];
+  for (size_t i = 0; i < max; ++i) {
+    const int n = zmq_recv(pub.get(), buf, sizeof(buf), ZMQ_DONTWAIT);
+    if (n < 0) return;
+    if (n > 0 && buf[0] == 1) sync_due = true;
+  }
 }
 
 long HubServer::Impl::PollTimeoutMs() const {
@@ -106,6 +132,10 @@ long HubServer::Impl::PollTimeoutMs() const {
   const auto idle = static_cast<long>(options.idle_poll.count());
   std::optional<TimePoint> deadline = core.NextLeaseDeadline();
   if (summary && (!deadline || summary->next_due() < *deadline)) deadline = summary->next_due();
+  if (events) {
+    const TimePoint heartbeat = events->last_send() + options.events_heartbeat;
+    if (!deadline || heartbeat < *deadline) deadline = heartbeat;
+  }
   if (!deadline) return idle;
   const Duration left = *deadline - clock.Now();
   if (left <= Duration::zero()) return 0;
@@ -141,6 +171,8 @@ Status HubServer::Impl::Loop() {
   items.push_back({pull_monitor.get(), 0, ZMQ_POLLIN, 0});
   const size_t zap_slot = curve() ? items.size() : SIZE_MAX;
   if (curve()) items.push_back({zap.get(), 0, ZMQ_POLLIN, 0});
+  const size_t events_slot = events ? items.size() : SIZE_MAX;
+  if (events) items.push_back({pub.get(), 0, ZMQ_POLLIN, 0});
   if (options.summary_period > Duration::zero()) {
     summary.emplace(options.summary_period, clock.Now(), BuildMetricsSnapshot());
   }
@@ -159,6 +191,9 @@ Status HubServer::Impl::Loop() {
     if (reload_slot != SIZE_MAX && items[reload_slot].revents != 0) ReloadAuthorizedKeys();
     const size_t max = options.max_messages_per_wakeup;
     if (zap_slot != SIZE_MAX && (items[zap_slot].revents & ZMQ_POLLIN)) ServeZap(max);
+    if (events_slot != SIZE_MAX && (items[events_slot].revents & ZMQ_POLLIN)) {
+      ReadSubscriptions(max);
+    }
     if (items[monitor_slot].revents & ZMQ_POLLIN) {
       ServeMonitor(router_monitor, router_peers, query_endpoint, max);
     }
@@ -306,6 +341,7 @@ void HubServer::Impl::AppendServerStats(StatsResponse& stats) const {
   if (events) {
     stats.counters.emplace_back("server_events_published", c.events_published);
     stats.counters.emplace_back("server_events_dropped", c.events_dropped);
+    stats.counters.emplace_back("server_events_syncs", c.events_syncs);
   }
   if (!curve()) return;
   uint64_t auth_failures = 0;

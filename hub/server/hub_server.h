@@ -47,6 +47,8 @@ struct ServerOptions {
   // batches queued per subscriber; beyond it batches are dropped (counted).
   std::string events_addr;
   int events_hwm = 10'000;
+  // An empty sync batch after this long without any batch (and whenever a subscriber joins).
+  std::chrono::milliseconds events_heartbeat{1000};
   // ZMQ_MAXMSGSIZE of both sockets (-1 = unlimited): a larger frame disconnects its sender.
   int64_t max_frame_bytes = -1;
   // Upper bound on the time close() may spend flushing queued replies.
@@ -120,6 +122,7 @@ struct ServerCounters {
   // Change events (all zero when they are off).
   uint64_t events_published = 0;  // events handed to the PUB socket
   uint64_t events_dropped = 0;    // events in batches a subscriber's queue could not take
+  uint64_t events_syncs = 0;      // empty sync batches sent (subscriber joins, heartbeats)
 };
 
 class HubServer {

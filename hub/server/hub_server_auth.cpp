@@ -87,6 +87,18 @@ Status OpenMonitor(const ZmqContext& context, ZmqSocket& socket, ZmqSocket& moni
 
 }  // namespace
 
+Status HubServer::Impl::MakeCurveServer(ZmqSocket& socket) {
+  if (Status s = socket.SetInt(ZMQ_CURVE_SERVER, 1); !s.ok()) return s;
+  const std::string& key = options.curve_secret_z85;
+  if (zmq_setsockopt(socket.get(), ZMQ_CURVE_SECRETKEY, key.c_str(), key.size() + 1) != 0) {
+    return InvalidArgumentError("--curve-secret-key-file: the key was refused: " + ZmqErrorText());
+  }
+  if (zmq_setsockopt(socket.get(), ZMQ_ZAP_DOMAIN, kZapDomain, std::strlen(kZapDomain)) != 0) {
+    return InternalError("ZMQ_ZAP_DOMAIN: " + ZmqErrorText());
+  }
+  return Status::Ok();
+}
+
 Status HubServer::Impl::SetUpSecurity() {
   if (curve()) {
     authorized = options.authorized_keys;
@@ -97,15 +109,7 @@ Status HubServer::Impl::SetUpSecurity() {
       return InternalError(std::string("ZAP handler bind: ") + ZmqErrorText());
     }
     for (ZmqSocket* socket : {&router, &pull}) {
-      if (Status s = socket->SetInt(ZMQ_CURVE_SERVER, 1); !s.ok()) return s;
-      const std::string& key = options.curve_secret_z85;
-      if (zmq_setsockopt(socket->get(), ZMQ_CURVE_SECRETKEY, key.c_str(), key.size() + 1) != 0) {
-        return InvalidArgumentError("--curve-secret-key-file: the key was refused: " +
-                                    ZmqErrorText());
-      }
-      if (zmq_setsockopt(socket->get(), ZMQ_ZAP_DOMAIN, kZapDomain, std::strlen(kZapDomain)) != 0) {
-        return InternalError("ZMQ_ZAP_DOMAIN: " + ZmqErrorText());
-      }
+      if (Status s = MakeCurveServer(*socket); !s.ok()) return s;
     }
     security.curve = true;
   }

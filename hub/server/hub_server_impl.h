@@ -62,6 +62,8 @@ struct HubServer::Impl {
   void FlushReplies();
   void SendFrame(std::string_view routing_id, std::string_view frame);
   void SweepLeases();
+  // Reads (un)subscriptions from the XPUB socket; a new one makes a sync batch due.
+  void ReadSubscriptions(size_t max);
   // Hands the loop iteration's change events to the PUB socket (never waits).
   void FlushEvents();
   long PollTimeoutMs() const;
@@ -73,6 +75,8 @@ struct HubServer::Impl {
   // Before the binds: the ZAP handler's socket and the CurveZMQ server options (with a key), the
   // connection monitors of both sockets (always).
   Status SetUpSecurity();
+  // CURVE_SERVER, the hub's secret key and the ZAP domain on one socket (before its bind).
+  Status MakeCurveServer(ZmqSocket& socket);
   // Answers the queued ZAP requests (never waits): 200 with User-Id = the client's Z85 key when it
   // is authorized, 400 otherwise.
   void ServeZap(size_t max);
@@ -117,6 +121,7 @@ struct HubServer::Impl {
   ZmqSocket pub;  // change events, when options.events_addr is set
   std::string events_endpoint;
   std::optional<EventPublisher> events;
+  bool sync_due = false;  // a subscriber joined: send a sync batch at the end of this iteration
   ServerCounters counters;
   // Dynamo-bucket histograms for the metrics endpoint (observed when options.latency_histograms).
   std::array<Histogram, kQueryTypeCount> query_latency{};

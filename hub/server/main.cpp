@@ -114,6 +114,7 @@ int Serve(ServerConfig config, SignalFds signals) {
   options.hwm = config.hwm;
   options.events_addr = config.events_addr;
   options.events_hwm = config.events_hwm;
+  options.events_heartbeat = std::chrono::milliseconds(config.events_heartbeat_ms);
   options.max_frame_bytes = config.max_frame_bytes;
   options.stop_fd = signals.stop;
   options.reload_fd = signals.reload;

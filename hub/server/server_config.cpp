@@ -115,6 +115,11 @@ void AddNetworkOptions(OptionTable& t, ServerConfig& c) {
         "Event batches queued per subscriber before the hub drops batches (counted in "
         "registry_events_dropped_total; subscribers then see a sequence gap); 0 = unlimited",
         std::to_string(c.events_hwm), Number(c.events_hwm, 0, INT32_MAX));
+  t.Add("--events-heartbeat-ms", "DYN_REGISTRY_HUB_EVENTS_HEARTBEAT_MS", "MS",
+        "With events on: an empty sync batch (topic 'sync', the next sequence number) after this "
+        "long without any batch, and at once when a subscriber joins, so subscribers see a "
+        "subscription go live, a lost last batch within one heartbeat, and a dead hub",
+        std::to_string(c.events_heartbeat_ms), Number(c.events_heartbeat_ms, 10, 3'600'000));
   t.Add("--metrics-addr", "DYN_REGISTRY_HUB_METRICS_ADDR", "ADDR",
         "HTTP endpoint for /metrics, /healthz, /readyz: HOST:PORT, [IPV6]:PORT or :PORT (port 0 "
         "picks a free one, reported in the ready line), or 'off'. An address given here or in "

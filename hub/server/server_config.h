@@ -28,6 +28,7 @@ struct ServerConfig {
   int hwm = 10'000;                            // ZeroMQ send/receive high-water mark per socket
   std::string events_addr;                     // PUB, change events; empty = off (the default)
   int events_hwm = 10'000;                     // event batches queued per subscriber
+  int events_heartbeat_ms = 1000;              // an empty sync batch after this long idle
   std::string log_level = "info";
   std::string metrics_addr = std::string(kDefaultMetricsAddr);  // as given (for the log)
   std::optional<MetricsAddress> metrics = MetricsAddress{"0.0.0.0", 9108};  // nullopt = off

@@ -26,7 +26,9 @@ const std::vector<std::string> kVars = {"DYN_REGISTRY_CLIENT_QUERY_ADDR",
                                         "DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY",
                                         "DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE",
                                         "DYN_REGISTRY_CLIENT_LOCAL_CACHE",
-                                        "DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS"};
+                                        "DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS",
+                                        "DYN_REGISTRY_CLIENT_EVENTS_ADDR",
+                                        "DYN_REGISTRY_CLIENT_EVENTS_TIMEOUT_MS"};
 
 // Clears every client variable on entry and exit (tests in one binary run on one thread).
 struct CleanEnv {
@@ -66,6 +68,8 @@ TEST_CASE("client options: every variable is applied") {
   setenv("DYN_REGISTRY_CLIENT_HWM", "50", 1);
   setenv("DYN_REGISTRY_CLIENT_LOCAL_CACHE", "4096", 1);
   setenv("DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS", "250", 1);
+  setenv("DYN_REGISTRY_CLIENT_EVENTS_ADDR", "tcp://hub:3", 1);
+  setenv("DYN_REGISTRY_CLIENT_EVENTS_TIMEOUT_MS", "800", 1);
   auto o = ClientOptions::FromEnv();
   REQUIRE(o.has_value());
   CHECK(o->query_addr == "tcp://hub:1");
@@ -79,6 +83,8 @@ TEST_CASE("client options: every variable is applied") {
   CHECK(o->hwm == 50);
   CHECK(o->local_cache_entries == 4096);
   CHECK(o->local_cache_ttl == std::chrono::milliseconds(250));
+  CHECK(o->events_addr == "tcp://hub:3");
+  CHECK(o->events_timeout == std::chrono::milliseconds(800));
 }
 
 TEST_CASE("client options: a bad value is an error naming the variable") {
@@ -92,7 +98,9 @@ TEST_CASE("client options: a bad value is an error naming the variable") {
            {"DYN_REGISTRY_CLIENT_ID", "0"},
            {"DYN_REGISTRY_CLIENT_LOCAL_CACHE", "-5"},
            {"DYN_REGISTRY_CLIENT_LOCAL_CACHE", "lots"},
-           {"DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS", "0"}}) {
+           {"DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS", "0"},
+           {"DYN_REGISTRY_CLIENT_EVENTS_ADDR", "tcp://a:1,tcp://b:1"},
+           {"DYN_REGISTRY_CLIENT_EVENTS_TIMEOUT_MS", "1"}}) {
     CAPTURE(name);
     CAPTURE(bad);
     CleanEnv::Clear();

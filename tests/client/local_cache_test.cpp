@@ -26,10 +26,52 @@ using testing::FakeRequest;
 
 constexpr milliseconds kWait(5000);
 
+TEST_CASE("local cache: a reply older than an invalidation or a clear teaches nothing") {
+  ManualClock clock;
+  LocalCache cache(100, milliseconds(60'000), clock);
+  // The event of a Remove may arrive before the (older) answer that said "stored".
+  const uint64_t before = cache.Generation();
+  cache.Invalidate("k");
+  cache.LearnStored("k", before);
+  cache.LearnStored("j", before);  // not invalidated since: learnt
+  CHECK_FALSE(cache.KnownStored("k"));
+  CHECK(cache.KnownStored("j"));
+  cache.LearnStored("k", cache.Generation());  // asked after the invalidation: learnt
+  CHECK(cache.KnownStored("k"));
+
+  const uint64_t before_clear = cache.Generation();
+  cache.Clear();
+  cache.LearnEntry({"m", "v", ""}, before_clear);
+  CHECK_FALSE(cache.Entry("m").has_value());
+
+  // Learning off (events not live): nothing; back on: replies to older requests still nothing.
+  const uint64_t before_off = cache.Generation();
+  cache.SetLearning(false);
+  cache.LearnStored("n", cache.Generation());
+  CHECK_FALSE(cache.KnownStored("n"));
+  cache.SetLearning(true);
+  cache.LearnStored("n", before_off);
+  CHECK_FALSE(cache.KnownStored("n"));
+  cache.LearnStored("n", cache.Generation());
+  CHECK(cache.KnownStored("n"));
+
+  // Beyond its memory of recent invalidations a reply is too old to judge: not learnt.
+  const uint64_t old = cache.Generation();
+  for (size_t i = 0; i <= LocalCache::kRecentInvalidations; ++i) {
+    cache.Invalidate(fmt::format("gone-{}", i));
+  }
+  cache.LearnStored("p", old);
+  CHECK_FALSE(cache.KnownStored("p"));
+  const uint64_t recent = cache.Generation();
+  cache.Invalidate("q");
+  cache.LearnStored("p", recent);
+  CHECK(cache.KnownStored("p"));
+}
+
 TEST_CASE("local cache: an entry is trusted for exactly the TTL, then asked again") {
   ManualClock clock;
   LocalCache cache(10, milliseconds(1000), clock);
-  cache.LearnStored("k");
+  cache.LearnStored("k", cache.Generation());
   clock.Advance(milliseconds(999));
   CHECK(cache.KnownStored("k"));
   clock.Advance(milliseconds(1));  // learnt exactly one TTL ago: no longer trusted
@@ -41,10 +83,10 @@ TEST_CASE("local cache: an entry is trusted for exactly the TTL, then asked agai
   CHECK(c.expired == 1);
   CHECK(c.size == 0);
   // Learning a key again starts a new TTL; a lookup does not extend it.
-  cache.LearnStored("k");
+  cache.LearnStored("k", cache.Generation());
   clock.Advance(milliseconds(600));
   CHECK(cache.KnownStored("k"));
-  cache.LearnStored("k");
+  cache.LearnStored("k", cache.Generation());
   clock.Advance(milliseconds(600));
   CHECK(cache.KnownStored("k"));
   clock.Advance(milliseconds(400));
@@ -54,11 +96,11 @@ TEST_CASE("local cache: an entry is trusted for exactly the TTL, then asked agai
 TEST_CASE("local cache: LRU capacity, entries for Match, invalidation and clear") {
   ManualClock clock;
   LocalCache cache(3, milliseconds(60000), clock);
-  cache.LearnEntry({"a", "va", "ma"});
-  cache.LearnStored("b");
-  cache.LearnStored("c");
+  cache.LearnEntry({"a", "va", "ma"}, cache.Generation());
+  cache.LearnStored("b", cache.Generation());
+  cache.LearnStored("c", cache.Generation());
   CHECK(cache.KnownStored("a"));  // a is now the most recently used: b is the LRU victim
-  cache.LearnStored("d");
+  cache.LearnStored("d", cache.Generation());
   CHECK_FALSE(cache.KnownStored("b"));
   CHECK(cache.KnownStored("c"));
   CHECK(cache.KnownStored("d"));
@@ -67,7 +109,7 @@ TEST_CASE("local cache: LRU capacity, entries for Match, invalidation and clear"
   CHECK(cache.Entry("a") == BlockEntry{"a", "va", "ma"});
   CHECK_FALSE(cache.Entry("c").has_value());
   // Learning only the key keeps a known entry.
-  cache.LearnStored("a");
+  cache.LearnStored("a", cache.Generation());
   CHECK(cache.Entry("a") == BlockEntry{"a", "va", "ma"});
   cache.Invalidate("a");
   cache.Invalidate("never-cached");  // not counted
@@ -82,7 +124,7 @@ TEST_CASE("local cache: LRU capacity, entries for Match, invalidation and clear"
 TEST_CASE("local cache: capacity 0 is off (nothing learnt, nothing counted)") {
   ManualClock clock;
   LocalCache cache(0, milliseconds(1000), clock);
-  cache.LearnStored("k");
+  cache.LearnStored("k", cache.Generation());
   CHECK_FALSE(cache.KnownStored("k"));
   CHECK(cache.counters().misses == 0);
   CHECK(cache.counters().size == 0);
