@@ -61,10 +61,14 @@ constexpr const char* kWatchHelp =
     "{\"type\":\"epoch\",\"epoch\",\"previous\"}.\n"
     "Every topic is subscribed and --type/--prefix filter locally, so gaps stay visible; batches "
     "without events (sync) print nothing but count for gap detection. Writes `watching EP` on "
-    "stderr once connected.\n"
+    "stderr once the subscription is live (the first batch: the hub answers a new subscriber "
+    "with a sync batch), so what the hub applies after it is printed or shows as a gap. "
+    "CurveZMQ: the common --curve-* options (or variables) apply to the events socket too.\n"
     "Exit: 0 after --count events, at --timeout-ms without --count, or on SIGINT/SIGTERM; 1 when "
     "--timeout-ms passes before --count events; 2 usage error (no endpoint, bad --type/--prefix/"
     "--events-addr)";
+
+Status ApplyCurve(CommonSettings& s, const Args& a);
 
 // The settings `watch` needs: the endpoint (flag, else variable), the key format, the filters.
 Result<WatchOptions> FinishWatch(CommonSettings& s, const Args& a, const CLI::App& app,
@@ -72,13 +76,10 @@ Result<WatchOptions> FinishWatch(CommonSettings& s, const Args& a, const CLI::Ap
   auto f = ParseKeyFormat(a.key_format);
   if (!f) return InvalidArgumentError(fmt::format("--key-format: {}", f.error().message()));
   s.key_format = *f;
+  // The events socket speaks CurveZMQ when the hub's other sockets do: the same keys.
+  if (Status st = ApplyCurve(s, a); !st.ok()) return st;
   WatchOptions w;
-  w.events_addr = a.events_addr;
-  if (watch.count("--events-addr") == 0) {
-    auto env = EnvString(kEventsAddrEnv);
-    if (!env) return env.error();
-    if (*env) w.events_addr = **env;
-  }
+  w.events_addr = watch.count("--events-addr") > 0 ? a.events_addr : s.client.events_addr;
   if (w.events_addr.empty()) {
     return InvalidArgumentError(fmt::format(
         "watch needs the hub's events endpoint: --events-addr EP or {} (the hub publishes on "
@@ -148,6 +149,24 @@ CLI::App* AddKeysCommand(CLI::App& app, const char* name, const char* help, Args
   return sub;
 }
 
+// The CurveZMQ flags over their variables; both keys or neither.
+Status ApplyCurve(CommonSettings& s, const Args& a) {
+  if (!a.curve_server_key.empty()) {
+    if (Status st = ValidateCurveKey(a.curve_server_key, "--curve-server-key"); !st.ok()) return st;
+    s.client.curve_server_key = a.curve_server_key;
+  }
+  if (!a.curve_secret_key_file.empty()) {
+    auto secret = ReadCurveKeyFile(a.curve_secret_key_file, "--curve-secret-key-file");
+    if (!secret) return secret.error();
+    s.client.curve_secret_key = std::move(*secret);
+  }
+  if (s.client.curve_server_key.empty() != s.client.curve_secret_key.empty()) {
+    return InvalidArgumentError(
+        "CurveZMQ needs both --curve-server-key and --curve-secret-key-file (or their variables)");
+  }
+  return Status::Ok();
+}
+
 // Applies the flags that need conversion onto the settings; a failure is a usage error.
 Status Finish(CommonSettings& s, const Args& a, const CLI::App& app) {
   // Name where each list came from: the flag when given, else the variable.
@@ -167,19 +186,7 @@ Status Finish(CommonSettings& s, const Args& a, const CLI::App& app) {
     if (!id) return InvalidArgumentError(fmt::format("--client-id: {}", id.error().message()));
     s.client.client_id = *id;
   }
-  if (!a.curve_server_key.empty()) {
-    if (Status st = ValidateCurveKey(a.curve_server_key, "--curve-server-key"); !st.ok()) return st;
-    s.client.curve_server_key = a.curve_server_key;
-  }
-  if (!a.curve_secret_key_file.empty()) {
-    auto secret = ReadCurveKeyFile(a.curve_secret_key_file, "--curve-secret-key-file");
-    if (!secret) return secret.error();
-    s.client.curve_secret_key = std::move(*secret);
-  }
-  if (s.client.curve_server_key.empty() != s.client.curve_secret_key.empty()) {
-    return InvalidArgumentError(
-        "CurveZMQ needs both --curve-server-key and --curve-secret-key-file (or their variables)");
-  }
+  if (Status st = ApplyCurve(s, a); !st.ok()) return st;
   auto f = ParseKeyFormat(a.key_format);
   if (!f) return InvalidArgumentError(fmt::format("--key-format: {}", f.error().message()));
   s.key_format = *f;

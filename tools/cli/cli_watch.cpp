@@ -22,6 +22,9 @@ namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kMonitorEndpoint = "inproc://blockhub-watch-monitor";
+constexpr int kMonitorEvents =
+    ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
 
 // SIGINT/SIGTERM write a byte to this pipe, which the poll loop watches (no lost wake-ups).
 int g_signal_pipe_write = -1;
@@ -117,8 +120,8 @@ class Watcher {
     }
   }
 
-  // Usage errors (a bad endpoint) are InvalidArgument; anything else is an I/O failure.
-  Status Open(const std::string& endpoint) {
+  // Usage errors (a bad endpoint or key) are InvalidArgument; anything else is an I/O failure.
+  Status Open(const std::string& endpoint, const ClientOptions& client) {
     if (pipe2(pipe_, O_CLOEXEC | O_NONBLOCK) != 0) return IoError("pipe failed");
     g_signal_pipe_write = pipe_[1];
     struct sigaction sa {};
@@ -135,10 +138,12 @@ class Watcher {
     if (sub_ == nullptr) return IoError(fmt::format("zmq_socket: {}", zmq_strerror(zmq_errno())));
     const int linger = 0;
     zmq_setsockopt(sub_, ZMQ_LINGER, &linger, sizeof(linger));
+    if (!client.curve_server_key.empty()) {
+      if (Status st = SetCurve(client); !st.ok()) return st;
+    }
     // Every topic: a prefix subscription would turn the other kinds into undetectable holes.
     zmq_setsockopt(sub_, ZMQ_SUBSCRIBE, "", 0);
-    if (zmq_socket_monitor(sub_, kMonitorEndpoint,
-                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0) {
+    if (zmq_socket_monitor(sub_, kMonitorEndpoint, kMonitorEvents) != 0) {
       return IoError(fmt::format("zmq_socket_monitor: {}", zmq_strerror(zmq_errno())));
     }
     monitor_ = zmq_socket(ctx_, ZMQ_PAIR);
@@ -159,6 +164,24 @@ class Watcher {
   int signal_fd() const { return pipe_[0]; }
 
  private:
+  // The events socket is a CurveZMQ client like the query and registration sockets.
+  Status SetCurve(const ClientOptions& client) {
+    char public_key[41] = {};
+    if (zmq_curve_public(public_key, client.curve_secret_key.c_str()) != 0) {
+      return InvalidArgumentError("CurveZMQ: the secret key is not a valid Z85 key");
+    }
+    const std::string pub = public_key;
+    for (auto [option, key] : {std::pair{ZMQ_CURVE_SERVERKEY, &client.curve_server_key},
+                               std::pair{ZMQ_CURVE_PUBLICKEY, &pub},
+                               std::pair{ZMQ_CURVE_SECRETKEY, &client.curve_secret_key}}) {
+      if (zmq_setsockopt(sub_, option, key->c_str(), key->size() + 1) != 0) {
+        return InvalidArgumentError(
+            fmt::format("CurveZMQ key refused: {}", zmq_strerror(zmq_errno())));
+      }
+    }
+    return Status::Ok();
+  }
+
   void RestoreSignals() {
     if (!signals_set_) return;
     sigaction(SIGINT, &old_int_, nullptr);
@@ -193,30 +216,53 @@ bool ReceiveMessage(void* socket, std::vector<std::string>& frames) {
   }
 }
 
-// The events-socket's monitor: announces the first successful connection on stderr, and later
-// disconnections and reconnections (a restarted hub shows up as an `epoch` line on stdout).
-void DrainMonitor(void* monitor, const std::string& endpoint, bool& connected_once) {
+// The connection's state for stderr: `watching EP` once the subscription is live (the first
+// message: the hub answers a new subscription with a sync batch), `disconnected` / `reconnected`
+// later, and the first failed handshake (CurveZMQ keys refused, or not CurveZMQ on both sides).
+struct ConnectionState {
+  bool live = false;          // a message arrived: `watching` was written
+  bool disconnected = false;  // since the last successful handshake
+  bool handshake_failure_told = false;
+};
+
+void DrainMonitor(void* monitor, const std::string& endpoint, ConnectionState& c) {
   std::vector<std::string> frames;
   while (ReceiveMessage(monitor, frames)) {
     if (frames.empty() || frames[0].size() < 2) continue;
     uint16_t id = 0;
     std::memcpy(&id, frames[0].data(), sizeof(id));
-    if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-      std::fprintf(stderr, "%s %s\n", connected_once ? "reconnected" : "watching",
-                   endpoint.c_str());
-      connected_once = true;
+    if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && c.disconnected) {
+      std::fprintf(stderr, "reconnected %s\n", endpoint.c_str());
+      c.disconnected = false;
     } else if (id == ZMQ_EVENT_DISCONNECTED) {
       std::fprintf(stderr, "disconnected %s (reconnecting)\n", endpoint.c_str());
+      c.disconnected = true;
+    } else if ((id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
+                id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+                id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) &&
+               !c.handshake_failure_told) {
+      std::fprintf(stderr,
+                   "blockhub: watch: the handshake with %s failed (CurveZMQ keys refused, or "
+                   "CurveZMQ on one side only); retrying\n",
+                   endpoint.c_str());
+      c.handshake_failure_told = true;
     }
     std::fflush(stderr);
   }
+}
+
+// The topics of EventBatch messages; anything else on the socket (member.* multicasts) is not
+// for watch.
+bool IsEventTopic(std::string_view topic) {
+  return topic == kEventSyncTopic || topic == EventKindName(EventKind::kStored) ||
+         topic == EventKindName(EventKind::kRemoved) || topic == EventKindName(EventKind::kEvicted);
 }
 
 }  // namespace
 
 int RunWatch(const CommonSettings& s, const WatchOptions& w) {
   Watcher watcher;
-  if (Status st = watcher.Open(w.events_addr); !st.ok()) {
+  if (Status st = watcher.Open(w.events_addr, s.client); !st.ok()) {
     return ReportError(s, st,
                        st.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitHubError);
   }
@@ -227,7 +273,7 @@ int RunWatch(const CommonSettings& s, const WatchOptions& w) {
   SequenceTracker tracker;
   uint64_t printed = 0;
   uint64_t malformed = 0;
-  bool connected_once = false;
+  ConnectionState connection;
   std::vector<std::string> frames;
   zmq_pollitem_t items[3] = {{watcher.sub(), 0, ZMQ_POLLIN, 0},
                              {watcher.monitor(), 0, ZMQ_POLLIN, 0},
@@ -246,13 +292,20 @@ int RunWatch(const CommonSettings& s, const WatchOptions& w) {
                          kExitHubError);
     }
     if (items[2].revents & ZMQ_POLLIN) return kExitOk;  // SIGINT / SIGTERM
-    if (items[1].revents & ZMQ_POLLIN)
-      DrainMonitor(watcher.monitor(), w.events_addr, connected_once);
+    if (items[1].revents & ZMQ_POLLIN) DrainMonitor(watcher.monitor(), w.events_addr, connection);
     if ((items[0].revents & ZMQ_POLLIN) == 0) continue;
     // A bounded run of messages per wake-up, so that signals and the deadline are seen in time.
     for (int n = 0; n < 1024 && ReceiveMessage(watcher.sub(), frames); ++n) {
-      // Two frames: topic, EventBatch. The topic names the kind (or `sync` for a batch without
-      // events); the batch itself says everything, so every topic is decoded alike.
+      if (!connection.live) {
+        // The first message (the hub's sync batch for a new subscription): from now on nothing
+        // the hub publishes is missed, or it shows as a gap.
+        std::fprintf(stderr, "watching %s\n", w.events_addr.c_str());
+        std::fflush(stderr);
+        connection.live = true;
+      }
+      // Two frames: topic, EventBatch. The topic names the kind, or `sync` for a batch without
+      // events; the batch itself says everything. Other topics are not event batches.
+      if (!frames.empty() && !IsEventTopic(frames[0])) continue;
       auto batch = frames.size() == 2
                        ? DecodeEventBatch(frames[1])
                        : Result<EventBatch>(MalformedError(

@@ -2,7 +2,9 @@
 // codec/FORMAT.md "Change events") and prints one line per event — text or, with --json, one JSON
 // object per line — plus a `gap` line when sequence numbers were lost and an `epoch` line when the
 // hub restarted. Subscribes to every topic and filters locally (--type, --prefix), so gaps stay
-// detectable. Writes `watching <endpoint>` on stderr once the connection to the hub is up.
+// detectable (other topics, such as member.* multicasts, are skipped). Writes `watching <endpoint>`
+// on stderr once the subscription is live: at the first message, which is the sync batch the hub
+// sends to a new subscriber.
 //
 // Exit codes: 0 after --count events, at --timeout-ms without --count, or on SIGINT/SIGTERM;
 // 1 when --timeout-ms passes before --count events (or a ZeroMQ failure); 2 usage error.
