@@ -189,7 +189,7 @@ TEST_CASE("cli watch: exact lines and sequence numbers for stored, removed and e
 }
 
 TEST_CASE(
-    "cli watch: --count exits 0 after exactly N events; too few by --timeout-ms is an error") {
+    "cli watch: --count exits 0 after exactly N events, too few by --timeout-ms is an error") {
   HubProcess hub = StartHub();
   auto client = Connect(hub);
   const std::string ep = hub.events_endpoint();
@@ -439,7 +439,8 @@ TEST_CASE("cli watch: a CurveZMQ hub's events with the common --curve-* options"
   CHECK(Cli({"watch", "--events-addr", ep, "--curve-server-key", hub_pub}).exit_code == 2);
 }
 
-TEST_CASE("cli watch: endpoint from the flag or DYN_REGISTRY_CLIENT_EVENTS_ADDR; usage errors") {
+TEST_CASE(
+    "cli watch: endpoint from the flag or DYN_REGISTRY_CLIENT_EVENTS_ADDR, and usage errors") {
   auto none = Cli({"watch", "--timeout-ms", "100"});
   CHECK(none.exit_code == 2);
   CHECK(none.out.empty());
