@@ -68,45 +68,6 @@ constexpr const char* kWatchHelp =
     "--timeout-ms passes before --count events; 2 usage error (no endpoint, bad --type/--prefix/"
     "--events-addr)";
 
-Status ApplyCurve(CommonSettings& s, const Args& a);
-
-// The settings `watch` needs: the endpoint (flag, else variable), the key format, the filters.
-Result<WatchOptions> FinishWatch(CommonSettings& s, const Args& a, const CLI::App& app,
-                                 const CLI::App& watch) {
-  auto f = ParseKeyFormat(a.key_format);
-  if (!f) return InvalidArgumentError(fmt::format("--key-format: {}", f.error().message()));
-  s.key_format = *f;
-  // The events socket speaks CurveZMQ when the hub's other sockets do: the same keys.
-  if (Status st = ApplyCurve(s, a); !st.ok()) return st;
-  WatchOptions w;
-  w.events_addr = watch.count("--events-addr") > 0 ? a.events_addr : s.client.events_addr;
-  if (w.events_addr.empty()) {
-    return InvalidArgumentError(fmt::format(
-        "watch needs the hub's events endpoint: --events-addr EP or {} (the hub publishes on "
-        "its --events-addr; its ready line shows events=EP)",
-        kEventsAddrEnv));
-  }
-  if (watch.count("--type") > 0) {
-    auto kinds = ParseEventTypes(a.watch_types);
-    if (!kinds) return kinds.error();
-    w.filter.kinds = *kinds;
-  }
-  if (watch.count("--prefix") > 0) {
-    auto prefix = ParseKeyPrefix(a.watch_prefix);
-    if (!prefix) return prefix.error();
-    w.filter.key_prefix = std::move(*prefix);
-  }
-  if (watch.count("--count") > 0) w.count = a.watch_count;
-  // --timeout-ms after `watch` is its own; before it, the common option's value is taken (the
-  // request-deadline variable never applies to watch).
-  if (watch.count("--timeout-ms") > 0) {
-    w.timeout_ms = a.watch_timeout_ms;
-  } else if (app.count("--timeout-ms") > 0) {
-    w.timeout_ms = a.timeout_ms;
-  }
-  return w;
-}
-
 void AddCommonOptions(CLI::App& app, CommonSettings& s, Args& a) {
   app.add_option("--query-addr", s.client.query_addr,
                  "Hub query endpoint (ROUTER), or a comma-separated hub list "
@@ -191,6 +152,43 @@ Status Finish(CommonSettings& s, const Args& a, const CLI::App& app) {
   if (!f) return InvalidArgumentError(fmt::format("--key-format: {}", f.error().message()));
   s.key_format = *f;
   return s.client.Validate();
+}
+
+// The settings `watch` needs: the endpoint (flag, else variable), the key format, the filters.
+Result<WatchOptions> FinishWatch(CommonSettings& s, const Args& a, const CLI::App& app,
+                                 const CLI::App& watch) {
+  auto f = ParseKeyFormat(a.key_format);
+  if (!f) return InvalidArgumentError(fmt::format("--key-format: {}", f.error().message()));
+  s.key_format = *f;
+  // The events socket speaks CurveZMQ when the hub's other sockets do: the same keys.
+  if (Status st = ApplyCurve(s, a); !st.ok()) return st;
+  WatchOptions w;
+  w.events_addr = watch.count("--events-addr") > 0 ? a.events_addr : s.client.events_addr;
+  if (w.events_addr.empty()) {
+    return InvalidArgumentError(fmt::format(
+        "watch needs the hub's events endpoint: --events-addr EP or {} (the hub publishes on "
+        "its --events-addr; its ready line shows events=EP)",
+        kEventsAddrEnv));
+  }
+  if (watch.count("--type") > 0) {
+    auto kinds = ParseEventTypes(a.watch_types);
+    if (!kinds) return kinds.error();
+    w.filter.kinds = *kinds;
+  }
+  if (watch.count("--prefix") > 0) {
+    auto prefix = ParseKeyPrefix(a.watch_prefix);
+    if (!prefix) return prefix.error();
+    w.filter.key_prefix = std::move(*prefix);
+  }
+  if (watch.count("--count") > 0) w.count = a.watch_count;
+  // --timeout-ms after `watch` is its own; before it, the common option's value is taken (the
+  // request-deadline variable never applies to watch).
+  if (watch.count("--timeout-ms") > 0) {
+    w.timeout_ms = a.watch_timeout_ms;
+  } else if (app.count("--timeout-ms") > 0) {
+    w.timeout_ms = a.timeout_ms;
+  }
+  return w;
 }
 
 int Main(int argc, char** argv) {
