@@ -176,7 +176,16 @@ Status HubServer::Impl::Loop() {
   if (options.summary_period > Duration::zero()) {
     summary.emplace(options.summary_period, clock.Now(), BuildMetricsSnapshot());
   }
+  bool was_backlogged = false;
   for (;;) {
+    // Backpressure: while too much waits for the fsync, the request sockets are not polled (the
+    // log's notify fd wakes the loop when it has caught up).
+    const bool backlogged = Backlogged();
+    if (backlogged && !was_backlogged) ++counters.backpressure_waits;
+    was_backlogged = backlogged;
+    const short request_events = backlogged ? 0 : ZMQ_POLLIN;
+    items[kRouter].events = request_events;
+    items[kPull].events = request_events;
     const int rc = zmq_poll(items.data(), static_cast<int>(items.size()), PollTimeoutMs());
     if (rc < 0) {
       if (zmq_errno() == EINTR) continue;
@@ -223,11 +232,18 @@ bool HubServer::Impl::ReceiveQuery() {
   return true;
 }
 
+bool HubServer::Impl::Backlogged() const {
+  const persistence::Persistence* log = options.persistence;
+  if (log == nullptr) return false;
+  return held.size() >= options.max_unsynced ||
+         log->last_appended_seq() - log->durable_seq() >= options.max_unsynced;
+}
+
 void HubServer::Impl::ServeQueries(size_t max, bool shutting_down) {
   // Bounds the replies held back (latency, memory) when a burst is long.
   constexpr size_t kMaxQueuedReplies = 64;
   defer_replies = true;
-  for (size_t i = 0; i < max && ReceiveQuery(); ++i) {
+  for (size_t i = 0; i < max && (shutting_down || !Backlogged()) && ReceiveQuery(); ++i) {
     HandleQuery(shutting_down);
     if (queued.size() >= kMaxQueuedReplies) FlushReplies();
   }
@@ -343,6 +359,9 @@ void HubServer::Impl::AppendServerStats(StatsResponse& stats) const {
     stats.counters.emplace_back("server_events_dropped", c.events_dropped);
     stats.counters.emplace_back("server_events_syncs", c.events_syncs);
   }
+  if (options.persistence != nullptr) {
+    stats.counters.emplace_back("server_backpressure_waits", c.backpressure_waits);
+  }
   if (!curve()) return;
   uint64_t auth_failures = 0;
   for (uint64_t n : security.auth_failures) auth_failures += n;
@@ -400,7 +419,7 @@ void HubServer::Impl::SendFrame(std::string_view rid, std::string_view data) {
 }
 
 void HubServer::Impl::ServeRegistrations(size_t max) {
-  for (size_t i = 0; i < max; ++i) {
+  for (size_t i = 0; i < max && !Backlogged(); ++i) {
     if (zmq_msg_recv(reg_frame.get(), pull.get(), ZMQ_DONTWAIT) < 0) return;
     // Each frame of a multipart message is a registration of its own.
     ApplyRegistration(reg_frame.view());

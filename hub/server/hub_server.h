@@ -57,6 +57,9 @@ struct ServerOptions {
   std::chrono::milliseconds drain_budget{1000};
   // Messages taken from one socket per wakeup before the other socket gets its turn.
   size_t max_messages_per_wakeup = 512;
+  // With persistence: log records not yet durable, and held RegisterSync replies, at which the
+  // loop stops reading requests until the log catches up (backpressure, nothing dropped).
+  uint64_t max_unsynced = 1'000'000;
   // Work units handed to HubCore::Tick per wakeup (bounds the time lease expiry can take).
   size_t max_tick_work = 4096;
   // Longest poll timeout when no lease deadline is pending.
@@ -123,6 +126,7 @@ struct ServerCounters {
   uint64_t events_published = 0;  // events handed to the PUB socket
   uint64_t events_dropped = 0;    // events in batches a subscriber's queue could not take
   uint64_t events_syncs = 0;      // empty sync batches sent (subscriber joins, heartbeats)
+  uint64_t backpressure_waits = 0;  // times the loop stopped reading: too much not yet durable
 };
 
 class HubServer {

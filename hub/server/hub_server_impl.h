@@ -62,6 +62,8 @@ struct HubServer::Impl {
   void FlushReplies();
   void SendFrame(std::string_view routing_id, std::string_view frame);
   void SweepLeases();
+  // Too much waits for the log's fsync (options.max_unsynced): read no requests now.
+  bool Backlogged() const;
   // Reads (un)subscriptions from the XPUB socket; a new one makes a sync batch due.
   void ReadSubscriptions(size_t max);
   // Hands the loop iteration's change events to the PUB socket (never waits).

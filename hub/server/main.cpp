@@ -122,6 +122,7 @@ int Serve(ServerConfig config, SignalFds signals) {
   options.authorized_keys = config.authorized_keys;
   options.authorized_keys_path = config.authorized_keys_file;
   options.max_peers = config.max_peers;
+  options.max_unsynced = config.max_unsynced;
   options.latency_histograms = config.metrics.has_value();
   auto server = HubServer::Create(std::move(options), core, clock);
   if (!server) return StartupFailure("", server.error());

@@ -220,6 +220,12 @@ void AddPersistenceOptions(OptionTable& t, ServerConfig& c, PersistenceInputs& i
           p.commit_interval = std::chrono::milliseconds(*v);
           return Status::Ok();
         });
+  t.Add("--max-unsynced", "DYN_REGISTRY_PERSISTENCE_MAX_UNSYNCED", "N",
+        "With persistence: catalog changes not yet fsync'd, and RegisterSync replies held for "
+        "their fsync, at most (each; plus one request's worth). At the bound the hub stops "
+        "reading requests until the log catches up (ZeroMQ then queues up to --hwm and TCP "
+        "pushes back): nothing is dropped",
+        std::to_string(c.max_unsynced), Number(c.max_unsynced, 1, UINT32_MAX));
 }
 
 // The flag wins; otherwise ENABLED decides (true: the PATH variable or ./blockhub-data; false:

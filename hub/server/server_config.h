@@ -51,6 +51,7 @@ struct ServerConfig {
   std::string authorized_keys_file;
   std::shared_ptr<const AuthorizedKeys> authorized_keys;
   uint64_t max_peers = 0;  // connections per socket; 0 = unbounded
+  uint64_t max_unsynced = 1'000'000;  // unsynced log records / held replies before backpressure
 };
 
 // True when a ZeroMQ endpoint is reachable only from this machine (tcp 127.x / ::1 / localhost,

@@ -85,6 +85,9 @@ class Client:
         batch_timeout_ms: Optional[int] = ...,
         hwm: Optional[int] = ...,
         max_pending_registrations: Optional[int] = ...,
+        local_cache: Optional[int] = ...,
+        local_cache_ttl_ms: Optional[int] = ...,
+        events_addr: Optional[str] = ...,
     ) -> None: ...
     @staticmethod
     def from_env() -> "Client": ...

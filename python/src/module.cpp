@@ -64,7 +64,8 @@ std::optional<uint64_t> OptU64(const py::kwargs& kw, const char* name, uint64_t 
 
 constexpr const char* kOptionNames[] = {
     "query_addr", "register_addr", "client_id",        "timeout_ms", "protocol",
-    "namespace",  "batch_size",    "batch_timeout_ms", "hwm",        "max_pending_registrations"};
+    "namespace",  "batch_size",    "batch_timeout_ms", "hwm",        "max_pending_registrations",
+    "local_cache", "local_cache_ttl_ms", "events_addr"};
 
 }  // namespace
 
@@ -150,6 +151,11 @@ ClientOptions OptionsFrom(const py::kwargs& kw) {
   if (auto v = OptU64(kw, "max_pending_registrations", 1, 1ull << 32))
     o.max_pending_registrations = *v;
   if (o.max_pending_registrations < o.batch_size) o.max_pending_registrations = o.batch_size;
+  if (auto v = OptU64(kw, "local_cache", 0, 1u << 30)) o.local_cache_entries = *v;
+  if (auto v = OptU64(kw, "local_cache_ttl_ms", 1, 86'400'000))
+    o.local_cache_ttl = std::chrono::milliseconds(*v);
+  if (auto v = OptString(kw, "events_addr")) o.events_addr = *v;
+  if (Status s = o.Validate(); !s.ok()) throw StatusError(s);
   return o;
 }
 

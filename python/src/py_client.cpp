@@ -344,6 +344,18 @@ py::dict PyClient::Counters() const {
   d["registrations_unsent"] = c.registrations_unsent;
   d["epoch_changes"] = c.epoch_changes;
   d["epoch"] = c.epoch;
+  d["cache_hits"] = c.cache_hits;
+  d["cache_misses"] = c.cache_misses;
+  d["cache_expired"] = c.cache_expired;
+  d["cache_invalidations"] = c.cache_invalidations;
+  d["cache_clears"] = c.cache_clears;
+  d["cache_entries"] = c.cache_entries;
+  d["events_batches"] = c.events_batches;
+  d["events_received"] = c.events_received;
+  d["events_gaps"] = c.events_gaps;
+  d["events_lost"] = c.events_lost;
+  d["events_malformed"] = c.events_malformed;
+  d["events_live"] = c.events_live;
   return d;
 }
 

@@ -24,7 +24,7 @@ class Hub:
             [binary, "--query-addr", "tcp://127.0.0.1:*", "--register-addr", "tcp://127.0.0.1:*",
              "--metrics-addr", "off", "--log-level", "warn", *args],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
-        self.query_addr = self.register_addr = None
+        self.query_addr = self.register_addr = self.events_addr = None
         # Poll the stdout pipe for the ready line, bounded (no sleeps).
         sel = selectors.DefaultSelector()
         sel.register(self.proc.stdout, selectors.EVENT_READ)
@@ -39,6 +39,7 @@ class Hub:
                 if line.startswith("ready "):
                     fields = dict(f.split("=", 1) for f in line.split()[1:])
                     self.query_addr, self.register_addr = fields["query"], fields["register"]
+                    self.events_addr = fields.get("events")
                     return
         finally:
             sel.close()

@@ -52,6 +52,12 @@ Result<HubProcess> StartDurable(const TempDir& dir, std::vector<std::string> ext
   return HubProcess::Start(HubArgs(args));
 }
 
+void StopCleanly(HubProcess& hub) {
+  auto stopped = hub.Stop();
+  REQUIRE(stopped.has_value());
+  CHECK(stopped->code == 0);
+}
+
 uint64_t EpochOf(const HubProcess& hub) {
   auto dealer = RawDealer::Connect(hub.query_endpoint());
   REQUIRE(dealer.has_value());
@@ -194,9 +200,7 @@ TEST_CASE("durability: a clean restart keeps registrations and removals") {
       auto m = Ask(*dealer, 3, EncodeV2(1, Match{MatchMode::kAll, {keys[149]}}), &h);
       return m.has_value() && EntryPairs(*m).size() == 1;
     }));
-    auto stopped = hub->Stop();
-    REQUIRE(stopped.has_value());
-    CHECK(stopped->code == 0);
+    StopCleanly(*hub);
   }
   auto hub = StartDurable(dir);
   REQUIRE_MESSAGE(hub.has_value(), hub.status().ToString());
@@ -206,6 +210,47 @@ TEST_CASE("durability: a clean restart keeps registrations and removals") {
   CHECK(found.size() == 140);
   for (uint64_t k = 0; k < 10; ++k) CHECK(found.count(k) == 0);  // the Remove survived
   for (uint64_t k = 10; k < 150; ++k) CHECK(found.count(k) == 1);
+}
+
+TEST_CASE("durability: at --max-unsynced the hub stops reading until the log catches up") {
+  TempDir dir("backpressure");
+  constexpr uint64_t kFrames = 200, kPerFrame = 10, kSync = 100;
+  {
+    // A bound of one: every request waits for the previous one's fsync.
+    auto hub = StartDurable(dir, {"--max-unsynced", "1", "--commit-interval-ms", "1"});
+    REQUIRE_MESSAGE(hub.has_value(), hub.status().ToString());
+    auto dealer = RawDealer::Connect(hub->query_endpoint());
+    REQUIRE(dealer.has_value());
+    auto push = RawPush::Connect(hub->register_endpoint());
+    REQUIRE(push.has_value());
+    for (uint64_t f = 0; f < kFrames; ++f) {
+      std::vector<Entry> entries;
+      std::vector<std::string> keys;
+      for (uint64_t i = 0; i < kPerFrame; ++i) keys.push_back(U64Key(f * kPerFrame + i));
+      for (const auto& k : keys) entries.push_back({k, "v", ""});
+      REQUIRE(push->Send(EncodeV2(1, Register{entries})).ok());
+    }
+    std::vector<std::string> sync_keys;
+    for (uint64_t i = 0; i < kSync; ++i) sync_keys.push_back(U64Key(100'000 + i));
+    std::vector<Entry> sync_entries;
+    for (const auto& k : sync_keys) sync_entries.push_back({k, "v", ""});
+    RawReply holder;
+    auto acked = Ask(*dealer, 1, EncodeV2(1, RegisterSync{sync_entries}), &holder);
+    REQUIRE_MESSAGE(acked.has_value(), acked.status().ToString());
+    CHECK(RetryUntil([&] {
+      return StatValue(*dealer, "server_register_entries") == kFrames * kPerFrame;
+    }));
+    const uint64_t waits = StatValue(*dealer, "server_backpressure_waits");
+    CHECK(waits != UINT64_MAX);
+    CHECK(waits >= 1);
+    StopCleanly(*hub);
+  }
+  auto hub = StartDurable(dir);
+  REQUIRE_MESSAGE(hub.has_value(), hub.status().ToString());
+  std::vector<uint64_t> all;
+  for (uint64_t k = 0; k < kFrames * kPerFrame; ++k) all.push_back(k);
+  for (uint64_t i = 0; i < kSync; ++i) all.push_back(100'000 + i);
+  CHECK(Present(*hub, all).size() == all.size());
 }
 
 TEST_CASE("durability: a second hub on the same data dir refuses to start") {

@@ -120,7 +120,9 @@ json::object ClientCountersJson(const ClientCounters& c) {
 std::vector<std::pair<std::string, uint64_t>> CacheCounters(const ClientCounters& c) {
   return {{"cache_hits", c.cache_hits},       {"cache_misses", c.cache_misses},
           {"cache_expired", c.cache_expired}, {"cache_invalidations", c.cache_invalidations},
-          {"cache_clears", c.cache_clears},   {"cache_entries", c.cache_entries}};
+          {"cache_clears", c.cache_clears},   {"cache_entries", c.cache_entries},
+          {"events_batches", c.events_batches}, {"events_received", c.events_received},
+          {"events_gaps", c.events_gaps},     {"events_lost", c.events_lost}};
 }
 
 void PrintClientCounters(const ClientCounters& c) {
