@@ -101,7 +101,7 @@ struct TypeCounters {
 
 // Counters owned by the loop thread (read them from that thread, e.g. via Stats).
 struct ServerCounters {
-  std::array<TypeCounters, 21> by_type{};  // indexed by MessageType wire code (1..20)
+  std::array<TypeCounters, kMaxMessageType + 1> by_type{};  // indexed by wire code (1..26)
   uint64_t query_frames = 0;               // frames received on the ROUTER
   uint64_t short_frames_dropped = 0;       // < 4 bytes: no request id to answer with
   uint64_t decode_failures = 0;            // query frames answered with a decode error
