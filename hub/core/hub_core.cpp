@@ -155,7 +155,10 @@ std::vector<RegisterStatus> HubCore::Apply(OwnerId /*owner*/, const Register& re
   return out;
 }
 
-size_t HubCore::Tick(TimePoint now, size_t max_work) { return impl_->leases.Tick(now, max_work); }
+size_t HubCore::Tick(TimePoint now, size_t max_work) {
+  impl_->ExpireMembers(now, max_work);
+  return impl_->leases.Tick(now, max_work);
+}
 
 std::optional<TimePoint> HubCore::NextLeaseDeadline() const { return impl_->leases.NextDeadline(); }
 

@@ -61,6 +61,24 @@ struct HubCounters {
   uint64_t match_hits = 0;
   uint64_t match_misses = 0;
   uint64_t offload_already_stored = 0;  // AlreadyStored answers to CanOffload
+  // worker membership
+  uint64_t members_announced = 0;  // accepted Announces with a TTL (joins and renewals)
+  uint64_t members_joined = 0;     // the part of members_announced that made a new member
+  uint64_t members_withdrawn = 0;  // live members removed by an Announce with TTL 0
+  uint64_t members_expired = 0;    // members whose TTL lapsed without a request from them
+  uint64_t member_capacity_errors = 0;  // Announces refused: max_members live members
+  uint64_t multicasts = 0;              // Multicast requests that published
+  uint64_t multicast_recipients = 0;    // members matched by them (one message each)
+  uint64_t leases_released_by_departure = 0;  // live leases of members that expired or withdrew
+};
+
+// Receives the multicast messages the core decides to send (the server's events publisher puts
+// each on the PUB socket, topic member.<id>). Called on the core's thread, synchronously; must not
+// block and must not call back into the core.
+class MemberMessageSink {
+ public:
+  virtual ~MemberMessageSink() = default;
+  virtual void Deliver(uint64_t member_id, uint64_t sender, std::string_view payload) = 0;
 };
 
 class HubCore {
@@ -80,12 +98,22 @@ class HubCore {
   // (the server counts rejections; nothing is sent back).
   std::vector<RegisterStatus> Apply(OwnerId owner, const Register& reg, TimePoint now);
 
-  // Expires leases whose deadline is <= now, doing at most `max_work` units of work. Returns the
-  // number of leases expired. Expired leases are already treated as absent by every operation;
-  // Tick only reclaims their memory and counts them.
+  // Expires members and leases whose deadline is <= now, doing at most `max_work` units of work
+  // on each. A member that expires has its live leases released at once. Returns the number of
+  // leases expired. Expired leases and members are already treated as absent by every
+  // operation; Tick reclaims their memory and counts them (and releases departed members' leases).
   size_t Tick(TimePoint now, size_t max_work = 4096);
-  // The earliest lease deadline still to be swept, if any (the loop's poll timeout).
+  // The earliest lease deadline still to be swept, if any.
   std::optional<TimePoint> NextLeaseDeadline() const;
+  // The earliest lease or member deadline still to be swept, if any (the loop's poll timeout).
+  std::optional<TimePoint> NextDeadline() const;
+
+  // Multicast delivery (not owned; nullptr = none: Multicast then answers wrong_channel, the
+  // hub has no events socket).
+  void SetMemberSink(MemberMessageSink* sink);
+  // Member times go on the wire as unix ms = (TimePoint + offset) / 1 ms; the server sets the
+  // offset once at start (system clock minus its clock). Default 0.
+  void SetWallClockOffset(Duration offset);
 
   // Recovery: inserts an entry as if registered (capacity and eviction apply) without calling
   // the listener and without lease effects. Returns false if it was already present.
@@ -110,6 +138,7 @@ class HubCore {
   const HubCounters& counters() const;
   uint64_t entry_count() const;
   uint64_t active_leases() const;
+  uint64_t member_count() const;  // members held (expired ones not yet swept included)
   // The v2 Stats body: every counter and gauge by its documented name.
   StatsResponse StatsSnapshot() const;
 

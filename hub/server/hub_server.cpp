@@ -1,6 +1,6 @@
 // HubServer's loop: one thread, zmq_poll over the ROUTER, the PULL, an eventfd (RequestStop) and
 // an optional stop fd; several messages per wakeup per socket; lease expiry by bounded Tick calls
-// timed by HubCore::NextLeaseDeadline. Uses libzmq's C API directly (errno-based, no exceptions).
+// timed by HubCore::NextDeadline (leases and members). Uses libzmq's C API directly (errno-based, no exceptions).
 #include "hub/server/hub_server.h"
 
 #include <sys/eventfd.h>
@@ -53,6 +53,10 @@ uint32_t ReadRequestId(std::string_view frame) {
 
 Status HubServer::Impl::Bind() {
   if (Status s = context.Open(); !s.ok()) return s;
+  // Member times go on the wire as unix ms: the wall clock's offset from the loop's clock, once.
+  core.SetWallClockOffset(
+      std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch()) -
+      clock.Now().time_since_epoch());
   if (Status s = stop_event.Open(); !s.ok()) return s;
   if (Status s = metrics_event.Open(); !s.ok()) return s;
   const int linger = static_cast<int>(options.linger.count());
@@ -130,7 +134,7 @@ void HubServer::Impl::ReadSubscriptions(size_t max) {
 long HubServer::Impl::PollTimeoutMs() const {
   if (options.persistence != nullptr && options.persistence->PollTimeoutMs() == 0) return 0;
   const auto idle = static_cast<long>(options.idle_poll.count());
-  std::optional<TimePoint> deadline = core.NextLeaseDeadline();
+  std::optional<TimePoint> deadline = core.NextDeadline();  // leases and members
   if (summary && (!deadline || summary->next_due() < *deadline)) deadline = summary->next_due();
   if (events) {
     const TimePoint heartbeat = events->last_send() + options.events_heartbeat;
@@ -146,7 +150,7 @@ long HubServer::Impl::PollTimeoutMs() const {
 
 void HubServer::Impl::SweepLeases() {
   const TimePoint now = clock.Now();
-  const auto deadline = core.NextLeaseDeadline();
+  const auto deadline = core.NextDeadline();
   if (!deadline || *deadline > now) return;
   counters.leases_swept += core.Tick(now, options.max_tick_work);
   ++counters.ticks;
