@@ -103,6 +103,7 @@ Status HubServer::Impl::Bind() {
     events_endpoint = std::move(*e);
     events.emplace(pub.get(), core.config().epoch, clock);
     core.SetEventListener(&*events);
+    core.SetMemberSink(&*events);  // Multicast publishes here; without events it is refused
   }
   return Status::Ok();
 }
@@ -118,6 +119,8 @@ void HubServer::Impl::FlushEvents() {
   counters.events_published = events->counters().published;
   counters.events_dropped = events->counters().dropped;
   counters.events_syncs = events->counters().syncs;
+  counters.multicast_published = events->counters().multicast_published;
+  counters.multicast_dropped = events->counters().multicast_dropped;
 }
 
 void HubServer::Impl::ReadSubscriptions(size_t max) {
@@ -362,6 +365,10 @@ void HubServer::Impl::AppendServerStats(StatsResponse& stats) const {
     stats.counters.emplace_back("server_events_published", c.events_published);
     stats.counters.emplace_back("server_events_dropped", c.events_dropped);
     stats.counters.emplace_back("server_events_syncs", c.events_syncs);
+    // Multicasts are published during the request: read the publisher, not the loop's copy.
+    stats.counters.emplace_back("server_multicast_published",
+                                events->counters().multicast_published);
+    stats.counters.emplace_back("server_multicast_dropped", events->counters().multicast_dropped);
   }
   if (options.persistence != nullptr) {
     stats.counters.emplace_back("server_backpressure_waits", c.backpressure_waits);
