@@ -12,7 +12,10 @@
 #include <string>
 #include <vector>
 
+#include <httplib.h>
+
 #include "codec/events.h"
+#include "tests/metrics/exposition_parser.h"
 #include "tests/integration/integration_util.h"
 #include "tests/support/hub_process.h"
 #include "tests/support/raw_sockets.h"
@@ -140,8 +143,10 @@ StatusCode ErrorCodeOf(const Message& m) {
 }
 
 TEST_CASE("members: announce, enumerate with filters, TTL expiry, multicast to exactly the matches") {
-  auto hub = HubProcess::Start(
-      HubArgs({"--key-format", "u64", "--events-addr", "tcp://127.0.0.1:*"}));
+  HubProcessOptions options =
+      HubArgs({"--key-format", "u64", "--events-addr", "tcp://127.0.0.1:*"});
+  options.metrics = true;
+  auto hub = HubProcess::Start(options);
   REQUIRE_MESSAGE(hub.has_value(), hub.status().ToString());
   // Three workers, each on its own connection, plus a coordinator (client 999, not a member).
   auto w1 = RawDealer::Connect(hub->query_endpoint());
@@ -243,6 +248,25 @@ TEST_CASE("members: announce, enumerate with filters, TTL expiry, multicast to e
   AnnounceResponse w = AnnounceOk(*w2, 102, "", 0, {});
   CHECK(w.existed);
   CHECK(Enumerated(*coord, {}) == std::vector<uint64_t>{101, 103});
+
+  // The metrics endpoint: exact values after this traffic.
+  httplib::Client http(hub->metrics_url());
+  http.set_connection_timeout(2);
+  http.set_read_timeout(5);
+  auto res = http.Get("/metrics");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  auto metrics = ParseExposition(res->body);
+  REQUIRE_MESSAGE(metrics.has_value(), metrics.status().ToString());
+  CHECK(metrics->Value("registry_members_current") == 2);
+  CHECK(metrics->Value("registry_member_announces_total") == 4);
+  CHECK(metrics->Value("registry_member_expirations_total") == 1);
+  CHECK(metrics->Value("registry_member_withdrawals_total") == 1);
+  CHECK(metrics->Value("registry_multicasts_total") == 2);
+  CHECK(metrics->Value("registry_multicast_recipients_total") == 3);
+  CHECK(metrics->Value("registry_multicast_dropped_total") == 0);
+  CHECK(metrics->Value("registry_query_requests_total", {{"query_type", "announce"}}) == 5);
+  CHECK(metrics->Value("registry_query_requests_total", {{"query_type", "multicast"}}) == 2);
   REQUIRE(hub->Stop().has_value());
 }
 
