@@ -114,8 +114,8 @@ TEST_CASE("RedisCluster: one batch over all masters comes back in order, hash ta
   CHECK(*RedisCommand(owner, {"CLUSTER", "COUNTKEYSINSLOT", slot}) == "200");
   CHECK(stats.node_latency.at("127.0.0.1:" + std::to_string(owner)).count() == 2);
 
-  // Replicas are kept too. CLUSTER SLOTS lists a new replica only some seconds after the
-  // cluster is healthy (seen here: ~8 s), so poll the map (bounded) until each master shows one.
+  // Replicas are kept too. CLUSTER SLOTS lists a replica only a moment after the cluster is
+  // healthy (once its sync is known around), so poll the map (bounded) until each master has one.
   const auto replicas_deadline = In(20s);
   auto all_replicas = [&] {
     for (const Shard& shard : client->slot_map().shards())
@@ -184,6 +184,23 @@ TEST_CASE("RedisCluster: MOVED after a slot migration is followed and the map re
   CHECK(client->stats().map_refreshes == refreshes + 1);  // the whole map, once in the call
   CHECK(client->MasterOf("{mv}")->port == move.target);
   CHECK(client->stats().unavailable == 0);
+
+  // Two masters that disagree about an (empty) slot send a command back and forth: it gives up
+  // after max_redirections with kUnavailable, and the rest of the batch is answered.
+  const SlotMove loop = PickMove(*client, "{loop}", *masters);
+  const std::string loop_slot = std::to_string(KeySlot("{loop}"));
+  REQUIRE(RedisCommand(loop.source, {"CLUSTER", "SETSLOT", loop_slot, "NODE", NodeId(loop.target)})
+              .has_value());
+  const uint64_t moved_before = client->stats().moved;
+  auto looped = client->Execute(
+      std::vector<ClusterCommand>{{"{loop}", {"GET", "{loop}"}}, {"{mv}0", {"GET", "{mv}0"}}},
+      In(5s));
+  REQUIRE(looped.size() == 2);
+  CHECK(looped[0].status().code() == StatusCode::kUnavailable);
+  CHECK(looped[0].status().message().find("more than 5 redirections") != std::string::npos);
+  CHECK(client->stats().moved - moved_before == 5);
+  REQUIRE(looped[1].has_value());
+  CHECK(*looped[1] == Reply::String("v0"));
 }
 
 TEST_CASE("RedisCluster: ASK during a slot migration is followed without changing the map") {
