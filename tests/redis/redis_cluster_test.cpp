@@ -184,6 +184,7 @@ TEST_CASE("RedisCluster: MOVED after a slot migration is followed and the map re
   CHECK(client->stats().map_refreshes == refreshes + 1);  // the whole map, once in the call
   CHECK(client->MasterOf("{mv}")->port == move.target);
   CHECK(client->stats().unavailable == 0);
+  CHECK(client->stats().masters_lost == 0);  // one slot moved: every master still serves
 
   // Two masters that disagree about an (empty) slot send a command back and forth: it gives up
   // after max_redirections with kUnavailable, and the rest of the batch is answered.
@@ -262,6 +263,7 @@ TEST_CASE(
   const RedisClusterStats& stats = client->stats();
   CHECK(stats.connection_errors + stats.cluster_errors > 0);
   CHECK(stats.map_refreshes > 1);
+  CHECK(stats.masters_lost == 1);  // the victim, replaced by its replica
   CHECK(stats.unavailable == 0);
   REQUIRE(client->MasterOf("fo:0").has_value());
   CHECK(client->MasterOf("fo:0")->port != victim.port);

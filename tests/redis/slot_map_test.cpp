@@ -39,9 +39,13 @@ TEST_CASE("SlotMap: ranges, masters with their replicas, MOVED updates one slot"
   CHECK(map->shards()[0].replicas == std::vector<NodeAddress>{{"10.0.0.4", 7003}});
   CHECK(map->AllNodes() ==
         std::vector<NodeAddress>{{"10.0.0.1", 7000}, {"seed", 7001}, {"10.0.0.4", 7003}});
+  CHECK(map->ServingMasters() == std::vector<NodeAddress>{{"10.0.0.1", 7000}, {"seed", 7001}});
   map->SetMaster(42, {"10.0.0.9", 7009});
   CHECK(*map->MasterOf(42) == NodeAddress{"10.0.0.9", 7009});
   CHECK(*map->MasterOf(43) == NodeAddress{"10.0.0.1", 7000});
+  for (int slot = 5461; slot <= 10922; ++slot)
+    map->SetMaster(static_cast<uint16_t>(slot), {"10.0.0.9", 7009});
+  CHECK(map->ServingMasters() == std::vector<NodeAddress>{{"10.0.0.1", 7000}, {"10.0.0.9", 7009}});
 
   SlotMap partial = *SlotMap::FromClusterSlots(
       Reply::Array({Reply::Array({Reply::Integer(10), Reply::Integer(19), Node("h", 1)})}), "s");

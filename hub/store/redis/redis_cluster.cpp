@@ -119,6 +119,10 @@ Status RedisCluster::RefreshMap(TimePoint deadline) {
                 (map.has_value() ? "no slot assigned" : map.status().message());
       continue;
     }
+    const std::vector<NodeAddress> now_serving = map->ServingMasters();
+    for (const NodeAddress& old_master : map_.ServingMasters())
+      if (std::find(now_serving.begin(), now_serving.end(), old_master) == now_serving.end())
+        ++stats_.masters_lost;
     map_ = std::move(*map);
     ++stats_.map_refreshes;
     return Status::Ok();
@@ -254,8 +258,10 @@ std::vector<Result<Reply>> RedisCluster::Execute(std::span<const ClusterCommand>
     if (now >= deadline) {
       for (Pending& p : pending) {
         ++stats_.unavailable;
-        out[p.index] = UnavailableError("redis: no answer before the deadline for key slot " +
-                                        std::to_string(KeySlot(batch[p.index].key)) + ": " +
+        const std::string where =
+            mode_ == Mode::kPlain ? std::string()
+                                  : " for key slot " + std::to_string(KeySlot(batch[p.index].key));
+        out[p.index] = UnavailableError("redis: no answer before the deadline" + where + ": " +
                                         p.last_error.message());
       }
       break;

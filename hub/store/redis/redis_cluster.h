@@ -79,7 +79,10 @@ struct RedisClusterStats {
   uint64_t moved = 0;              // MOVED redirections followed
   uint64_t ask = 0;                // ASK redirections followed
   uint64_t map_refreshes = 0;      // slot maps read (CLUSTER SLOTS), the first one included
-  uint64_t unavailable = 0;        // commands answered kUnavailable (deadline or redirections)
+  // Masters of the previous map that serve no slot in the re-read one: failovers seen (or a
+  // master whose slots were all moved away).
+  uint64_t masters_lost = 0;
+  uint64_t unavailable = 0;  // commands answered kUnavailable (deadline or redirections)
   std::map<std::string, Histogram> node_latency;  // per "host:port": one pipeline's round trip
 };
 

@@ -78,6 +78,17 @@ std::vector<NodeAddress> SlotMap::AllNodes() const {
   return out;
 }
 
+std::vector<NodeAddress> SlotMap::ServingMasters() const {
+  std::vector<bool> serving(shards_.size(), false);
+  for (int16_t o : owner_)
+    if (o != kNoShard) serving[o] = true;
+  std::vector<NodeAddress> out;
+  for (size_t i = 0; i < shards_.size(); ++i)
+    if (serving[i] && std::find(out.begin(), out.end(), shards_[i].master) == out.end())
+      out.push_back(shards_[i].master);
+  return out;
+}
+
 size_t SlotMap::assigned_slots() const {
   return static_cast<size_t>(
       std::count_if(owner_.begin(), owner_.end(), [](int16_t o) { return o != kNoShard; }));

@@ -38,6 +38,8 @@ class SlotMap {
   const std::vector<Shard>& shards() const { return shards_; }
   // Every known node, masters first, each once.
   std::vector<NodeAddress> AllNodes() const;
+  // The masters that serve at least one slot, each once.
+  std::vector<NodeAddress> ServingMasters() const;
   size_t assigned_slots() const;
 
  private:
