@@ -131,6 +131,29 @@ TEST_CASE("RedisCluster: one batch over all masters comes back in order, hash ta
     for (const NodeAddress& replica : shard.replicas) CHECK(replica.host == "127.0.0.1");
 }
 
+TEST_CASE("RedisCluster: AUTH on every node, a missing or wrong password is refused at once") {
+  auto cluster = LocalRedisCluster::Start();
+  REQUIRE_MESSAGE(cluster.has_value(), cluster.status().message());
+  for (int port : cluster->ports()) {
+    REQUIRE(RedisCommand(port, {"CONFIG", "SET", "masterauth", "pw"}).has_value());
+    REQUIRE(RedisCommand(port, {"CONFIG", "SET", "requirepass", "pw"}).has_value());
+  }
+  ClusterOptions options;
+  options.connection.password = "pw";
+  auto client = RedisCluster::Connect(cluster->nodes_csv(), options, In(10s));
+  REQUIRE_MESSAGE(client.has_value(), client.status().message());
+  CheckSetsAndGets(client->Execute(SetsAndGets("auth:", 300), In(10s)), 300);
+  CHECK(client->stats().round_trips == 3);
+
+  for (const char* password : {"", "wrong"}) {
+    options.connection.password = password;
+    const auto start = SteadyClock().Now();
+    auto refused = RedisCluster::Connect(cluster->nodes_csv(), options, In(10s));
+    CHECK(refused.status().code() == StatusCode::kPermissionDenied);
+    CHECK(SteadyClock().Now() - start < 2s);  // not retried until the deadline
+  }
+}
+
 // The master that serves `key` (source) and another master (target) for a slot migration.
 struct SlotMove {
   int source = 0;

@@ -71,6 +71,12 @@ Result<RedisCluster> RedisCluster::Connect(std::string_view seeds, ClusterOption
     std::string errors;
     for (const NodeAddress& seed : cluster.seeds_) {
       auto info = cluster.ConnectionTo(seed).Run({"INFO", "cluster"}, deadline);
+      // A refused AUTH, or a server that wants one, will not change by waiting.
+      if (!info.has_value() && info.status().code() == StatusCode::kPermissionDenied)
+        return info.status();
+      if (info.has_value() && (info->IsErrorWord("NOAUTH") || info->IsErrorWord("WRONGPASS")))
+        return Status(StatusCode::kPermissionDenied,
+                      "redis node " + seed.ToString() + ": " + info->str);
       std::optional<bool> enabled;
       if (info.has_value()) enabled = ClusterEnabled(*info);
       if (!enabled.has_value()) {

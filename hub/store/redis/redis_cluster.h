@@ -93,7 +93,8 @@ class RedisCluster {
   // Asks the seeds in order ("HOST:PORT[,HOST:PORT…]") for `INFO cluster` until one answers or
   // `deadline` passes. cluster_enabled:1 → cluster mode with the slot map read; 0 → plain mode,
   // which needs that seed to be the only one. Fails with kInvalidArgument (bad list, a plain
-  // server among several seeds) or kUnavailable (no seed answered, naming each one's error).
+  // server among several seeds), kPermissionDenied (AUTH refused or required: at once) or
+  // kUnavailable (no seed answered by the deadline, naming each one's error).
   static Result<RedisCluster> Connect(std::string_view seeds, ClusterOptions options,
                                       TimePoint deadline);
 
