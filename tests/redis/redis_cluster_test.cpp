@@ -24,18 +24,21 @@ using blockhub::testing::RedisCommand;
 
 TimePoint In(Duration d) { return SteadyClock().Now() + d; }
 
-std::vector<ClusterCommand> SetsAndGets(const std::string& prefix, int n) {
+// SET key value, GET key for n keys `prefix<i>` with values `value<i>`.
+std::vector<ClusterCommand> SetsAndGets(const std::string& prefix, int n,
+                                        const std::string& value = "v") {
   std::vector<ClusterCommand> batch;
   for (int i = 0; i < n; ++i) {
     const std::string key = prefix + std::to_string(i);
-    batch.push_back({key, {"SET", key, "v" + std::to_string(i)}});
+    batch.push_back({key, {"SET", key, value + std::to_string(i)}});
     batch.push_back({key, {"GET", key}});
   }
   return batch;
 }
 
 // Every SET answered OK and every GET its value, in batch order.
-void CheckSetsAndGets(const std::vector<Result<Reply>>& replies, int n) {
+void CheckSetsAndGets(const std::vector<Result<Reply>>& replies, int n,
+                      const std::string& value = "v") {
   REQUIRE(replies.size() == static_cast<size_t>(2 * n));
   for (int i = 0; i < n; ++i) {
     const auto& set = replies[2 * i];
@@ -43,7 +46,7 @@ void CheckSetsAndGets(const std::vector<Result<Reply>>& replies, int n) {
     REQUIRE_MESSAGE(set.has_value(), set.status().message());
     REQUIRE_MESSAGE(get.has_value(), get.status().message());
     CHECK(*set == Reply::StatusText("OK"));
-    CHECK(*get == Reply::String("v" + std::to_string(i)));
+    CHECK(*get == Reply::String(value + std::to_string(i)));
   }
 }
 
@@ -279,8 +282,8 @@ TEST_CASE(
   REQUIRE(cluster->KillNode(victim.port).ok());
 
   const auto start = SteadyClock().Now();
-  auto replies = client->Execute(SetsAndGets("fo:", 300), In(20s));
-  CheckSetsAndGets(replies, 300);
+  auto replies = client->Execute(SetsAndGets("fo:", 300, "w"), In(20s));
+  CheckSetsAndGets(replies, 300, "w");
   INFO("failover took ", std::chrono::duration<double>(SteadyClock().Now() - start).count(), " s");
   CHECK(SteadyClock().Now() - start < 20s);
   const RedisClusterStats& stats = client->stats();
@@ -317,8 +320,8 @@ TEST_CASE("RedisCluster: the whole cluster down → Unavailable by the deadline,
 
   for (int port : cluster->ports()) REQUIRE(cluster->RestartNode(port).ok());
   // The same client, no new connection setup: it retries within its own deadline.
-  auto back = client->Execute(SetsAndGets("down:", 30), In(30s));
-  CheckSetsAndGets(back, 30);
+  auto back = client->Execute(SetsAndGets("down:", 30, "w"), In(30s));
+  CheckSetsAndGets(back, 30, "w");
 }
 
 }  // namespace

@@ -254,6 +254,9 @@ std::vector<Result<Reply>> RedisCluster::Execute(std::span<const ClusterCommand>
     RunGroups(groups, deadline);
     bool saw_moved = false;
     for (Group& g : groups) must_wait = Settle(g, next, out, saw_moved) || must_wait;
+    // Batch order again, so that the commands of a node keep their order in the next round.
+    std::sort(next.begin(), next.end(),
+              [](const Pending& a, const Pending& b) { return a.index < b.index; });
     pending = std::move(next);
     if (pending.empty()) break;
     if (saw_moved && !refreshed) {

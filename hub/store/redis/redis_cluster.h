@@ -15,7 +15,7 @@
 // Ordering: within one call, the commands of one node are sent in batch order in one pipeline,
 // so commands on keys of one hash tag keep their order (e.g. a script followed by WAIT). A
 // command that is redirected or retried is sent in a later round, after its node's other
-// commands of the call.
+// commands of the call; the commands of one later round are again in batch order.
 //
 // At-least-once: a command whose connection failed after it was written may have been applied
 // before it is sent again. Callers must make such commands idempotent (the hub's scripts check
