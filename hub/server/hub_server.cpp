@@ -1,6 +1,6 @@
 // HubServer's loop: one thread, zmq_poll over the ROUTER, the PULL, an eventfd (RequestStop) and
 // an optional stop fd; several messages per wakeup per socket; lease expiry by bounded Tick calls
-// timed by HubCore::NextLeaseDeadline. Uses libzmq's C API directly (errno-based, no exceptions).
+// timed by Decider::NextLeaseDeadline. Uses libzmq's C API directly (errno-based, no exceptions).
 #include "hub/server/hub_server.h"
 
 #include <sys/eventfd.h>
@@ -370,6 +370,8 @@ void HubServer::Impl::AppendServerStats(StatsResponse& stats) const {
       {"server_auth_unknown_key", security.auth_failures[0]},
       {"server_auth_mechanism_mismatch", security.auth_failures[1]},
       {"server_auth_cryptographic", security.auth_failures[2]},
+      {"server_auth_protocol", security.auth_failures[3]},
+      {"server_auth_handshake_aborted", security.auth_failures[4]},
       {"server_zap_accepted", c.zap_accepted},
       {"server_permission_denied", c.permission_denied},
       {"server_register_frames_denied", c.register_frames_denied},
@@ -494,7 +496,7 @@ void HubServer::Impl::Drain() {
       counters.register_rejected);
 }
 
-Result<HubServer> HubServer::Create(ServerOptions options, HubCore& core, const Clock& clock) {
+Result<HubServer> HubServer::Create(ServerOptions options, Decider& core, const Clock& clock) {
   auto impl = std::make_unique<Impl>(std::move(options), core, clock);
   if (Status s = impl->Bind(); !s.ok()) return s;
   return HubServer(std::move(impl));

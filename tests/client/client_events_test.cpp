@@ -93,6 +93,21 @@ void CacheIt(Client& b, const std::string& key) {
   REQUIRE(after.cache_hits == before.cache_hits + 1);
 }
 
+// A hub with events, writer A and B (cache on, following the events, live).
+struct Pair {
+  HubProcess hub;
+  std::unique_ptr<Client> a;
+  std::unique_ptr<Client> b;
+};
+
+Pair StartPair(std::vector<std::string> hub_args = {}) {
+  Pair p{StartHub(std::move(hub_args)), nullptr, nullptr};
+  p.a = Writer(p.hub, 1);
+  p.b = CachingReader(p.hub, 2);
+  REQUIRE(Live(*p.b));
+  return p;
+}
+
 uint64_t HubStat(Client& c, std::string_view name) {
   auto s = c.Stats();
   REQUIRE(s.has_value());
@@ -103,10 +118,7 @@ uint64_t HubStat(Client& c, std::string_view name) {
 }
 
 TEST_CASE("client events: a Remove by another client reaches the cache, the next ask is Granted") {
-  HubProcess hub = StartHub();
-  auto a = Writer(hub, 1);
-  auto b = CachingReader(hub, 2);
-  REQUIRE(Live(*b));
+  auto [hub, a, b] = StartPair();
   RegisterSync(*a, {"k", "other"});
   CacheIt(*b, "k");
   CacheIt(*b, "other");
@@ -124,10 +136,7 @@ TEST_CASE("client events: a Remove by another client reaches the cache, the next
 }
 
 TEST_CASE("client events: an eviction by capacity reaches the cache") {
-  HubProcess hub = StartHub({"--capacity", "4"});
-  auto a = Writer(hub, 1);
-  auto b = CachingReader(hub, 2);
-  REQUIRE(Live(*b));
+  auto [hub, a, b] = StartPair({"--capacity", "4"});
   RegisterSync(*a, {"k0"});
   CacheIt(*b, "k0");
   RegisterSync(*a, {"k1", "k2", "k3", "k4", "k5", "k6", "k7"});  // pushes k0 out
@@ -164,10 +173,7 @@ TEST_CASE("client events: a hub restart (new epoch) clears the cache") {
 }
 
 TEST_CASE("client events: a sequence gap (batches dropped at a tiny HWM) clears the cache") {
-  HubProcess hub = StartHub({"--events-hwm", "1"});
-  auto a = Writer(hub, 1);
-  auto b = CachingReader(hub, 2);
-  REQUIRE(Live(*b));
+  auto [hub, a, b] = StartPair({"--events-hwm", "1"});
   RegisterSync(*a, {"k"});
   CacheIt(*b, "k");
   // Big registrations: one loop iteration publishes many 256 KiB batches, more than a queue of

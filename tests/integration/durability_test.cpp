@@ -52,6 +52,12 @@ Result<HubProcess> StartDurable(const TempDir& dir, std::vector<std::string> ext
   return HubProcess::Start(HubArgs(args));
 }
 
+void StopCleanly(HubProcess& hub) {
+  auto stopped = hub.Stop();
+  REQUIRE(stopped.has_value());
+  CHECK(stopped->code == 0);
+}
+
 uint64_t EpochOf(const HubProcess& hub) {
   auto dealer = RawDealer::Connect(hub.query_endpoint());
   REQUIRE(dealer.has_value());
@@ -194,9 +200,7 @@ TEST_CASE("durability: a clean restart keeps registrations and removals") {
       auto m = Ask(*dealer, 3, EncodeV2(1, Match{MatchMode::kAll, {keys[149]}}), &h);
       return m.has_value() && EntryPairs(*m).size() == 1;
     }));
-    auto stopped = hub->Stop();
-    REQUIRE(stopped.has_value());
-    CHECK(stopped->code == 0);
+    StopCleanly(*hub);
   }
   auto hub = StartDurable(dir);
   REQUIRE_MESSAGE(hub.has_value(), hub.status().ToString());
@@ -239,9 +243,7 @@ TEST_CASE("durability: at --max-unsynced the hub stops reading until the log cat
     const uint64_t waits = StatValue(*dealer, "server_backpressure_waits");
     CHECK(waits != UINT64_MAX);
     CHECK(waits >= 1);
-    auto stopped = hub->Stop();
-    REQUIRE(stopped.has_value());
-    CHECK(stopped->code == 0);
+    StopCleanly(*hub);
   }
   auto hub = StartDurable(dir);
   REQUIRE_MESSAGE(hub.has_value(), hub.status().ToString());
