@@ -37,7 +37,8 @@ class HubCore final : public Decider {
   Message Handle(OwnerId owner, const Message& request, TimePoint now) override;
 
   // Applies a fire-and-forget Register (PULL channel), entry by entry. Returns per-entry statuses
-  // (the server counts rejections; nothing is sent back).
+  // (the server counts rejections; nothing is sent back). `owner` (the v2 client id, bound to
+  // the key under CurveZMQ; 0 for v1) takes no lease; a member's registration is its heartbeat.
   std::vector<RegisterStatus> Apply(OwnerId owner, const Register& reg, TimePoint now) override;
 
   // Expires members and leases whose deadline is <= now, doing at most `max_work` units of work

@@ -459,7 +459,10 @@ void HubServer::Impl::ApplyRegistration(std::string_view data) {
       return;
     }
   }
-  const OwnerId owner = decoded->version == ProtocolVersion::kV2 ? decoded->client_id : 0;
+  OwnerId owner = decoded->version == ProtocolVersion::kV2 ? decoded->client_id : 0;
+  // The owner only counts as a member's heartbeat here; under CurveZMQ bound to the key, as on
+  // the ROUTER.
+  if (curve() && owner != 0) owner = BindOwner(reg_frame.get(), owner);
   const auto statuses = core.Apply(owner, *reg, start);
   TypeCounters& tc = counters.by_type[static_cast<size_t>(MessageType::kRegister)];
   ++tc.requests;

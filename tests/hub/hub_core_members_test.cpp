@@ -135,7 +135,7 @@ TEST_CASE("members: filters by equality and presence, all terms must hold") {
   CHECK(Ids(h, Filter(h, {{"zone", std::nullopt}}), At(1)).empty());
 }
 
-TEST_CASE("members: any v2 request is a heartbeat; silence expires the member in Tick") {
+TEST_CASE("members: any v2 request is a heartbeat, silence expires the member in Tick") {
   CoreHarness h(MemberConfig());
   AnnounceOk(h, 5, 1000, {}, At(0));
   AnnounceOk(h, 6, 1000, {}, At(0));
@@ -144,15 +144,18 @@ TEST_CASE("members: any v2 request is a heartbeat; silence expires the member in
   CHECK(h.Match({1}, At(0)).empty());  // owner 0, not a member: no effect
   h.Send(5, Match{MatchMode::kAll, h.Keys({1})}, At(600));
   h.Send(5, Stats{}, At(900));
+  // A registration (PULL channel) from it counts too.
+  std::string key = U64(77), value = U64(1);
+  h.core().Apply(5, Register{{Entry{key, value, ""}}}, At(960));
   // A v1 request carries no client id: never a heartbeat.
   h.Send(6, Match{MatchMode::kAll, h.Keys({1})}, At(950), ProtocolVersion::kV1);
   h.core().Tick(At(1000));
   CHECK(Ids(h, {}, At(1000)) == std::vector<uint64_t>{5});
   CHECK(h.core().counters().members_expired == 1);
-  CHECK(h.core().NextDeadline() == At(1900));  // 5's real deadline, re-queued
-  h.core().Tick(At(1899));
-  CHECK(Ids(h, {}, At(1899)) == std::vector<uint64_t>{5});
-  h.core().Tick(At(1900));
+  CHECK(h.core().NextDeadline() == At(1960));  // 5's real deadline, re-queued
+  h.core().Tick(At(1959));
+  CHECK(Ids(h, {}, At(1959)) == std::vector<uint64_t>{5});
+  h.core().Tick(At(1960));
   CHECK(h.core().member_count() == 0);
   CHECK(h.core().counters().members_expired == 2);
   CHECK_FALSE(h.core().NextDeadline().has_value());
