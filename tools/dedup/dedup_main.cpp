@@ -188,20 +188,26 @@ int Main(int argc, char** argv) {
       std::printf("%s\n",
                   fmt::format("{{\"referenced_bytes\":{},\"referenced_chunks\":{},"
                               "\"unique_chunks\":{},\"stored_chunks\":{},\"stored_bytes\":{},"
-                              "\"temp_files\":{},\"dedup_ratio\":{:.4f}}}",
+                              "\"temp_files\":{},\"uploads_created\":{},\"uploads_present\":{},"
+                              "\"uploads_raced\":{},\"dedup_ratio\":{:.4f}}}",
                               s->referenced_bytes, s->referenced_chunks, s->unique_chunks,
-                              s->stored_chunks, s->stored_bytes, s->temp_files, s->dedup_ratio)
+                              s->stored_chunks, s->stored_bytes, s->temp_files, s->uploads_created,
+                              s->uploads_present, s->uploads_raced, s->dedup_ratio)
                       .c_str());
     } else {
       std::printf(
           "referenced: %llu bytes, %llu chunks (%llu distinct)\nstored: %llu chunk files, "
-          "%llu bytes (%llu unfinished uploads)\ndedup ratio: %.3f\n",
+          "%llu bytes (%llu unfinished uploads)\nuploads: %llu created, %llu found the chunk "
+          "present, %llu lost a race\ndedup ratio: %.3f\n",
           static_cast<unsigned long long>(s->referenced_bytes),
           static_cast<unsigned long long>(s->referenced_chunks),
           static_cast<unsigned long long>(s->unique_chunks),
           static_cast<unsigned long long>(s->stored_chunks),
           static_cast<unsigned long long>(s->stored_bytes),
-          static_cast<unsigned long long>(s->temp_files), s->dedup_ratio);
+          static_cast<unsigned long long>(s->temp_files),
+          static_cast<unsigned long long>(s->uploads_created),
+          static_cast<unsigned long long>(s->uploads_present),
+          static_cast<unsigned long long>(s->uploads_raced), s->dedup_ratio);
     }
     return kExitOk;
   }

@@ -98,13 +98,13 @@ class Runner {
   };
   Batch Start(std::vector<Item> items);
   Status Resolve(Batch& b);
-  bool SeenBefore(const std::string& key) {
+  // True for the first reference to `key` in this process (any thread): that thread resolves it
+  // (asks the hub, uploads it when Granted) before its file is done, or the run fails. Every
+  // later reference is deduplicated without asking: the threads of a process share one lease
+  // owner, so the hub would grant the same key to two of them and both would upload it.
+  bool Claim(const std::string& key) {
     std::lock_guard lock(mu_);
-    return done_.count(key) > 0;
-  }
-  void MarkDone(const std::string& key) {
-    std::lock_guard lock(mu_);
-    done_.insert(key);
+    return claimed_.insert(key).second;
   }
 
   const PutOptions& o_;
@@ -113,7 +113,7 @@ class Runner {
   Chunker chunker_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
-  std::unordered_set<std::string> done_;
+  std::unordered_set<std::string> claimed_;
 };
 
 Runner::Batch Runner::Start(std::vector<Item> items) {
@@ -161,7 +161,6 @@ Status Runner::Resolve(Batch& b) {
           } else {
             chunks_dedup += 1;
           }
-          MarkDone(it.key);
           break;
         }
         case OffloadStatus::kLeased:
@@ -201,15 +200,12 @@ Status Runner::Resolve(Batch& b) {
       for (const auto& it : uploaded) entries.push_back({it.key, ChunkStore::Location(it.key), {}});
       if (client_.protocol() == ProtocolVersion::kV1) {
         if (Status s = client_.Register(std::move(entries)); !s.ok()) return s;
-        for (const auto& it : uploaded) MarkDone(it.key);
       } else {
         auto reg = client_.RegisterSync(entries);
         if (!reg) return Status(reg.error().code(), "RegisterSync: " + reg.error().message());
         for (size_t i = 0; i < uploaded.size(); ++i) {
           if (i < reg->size() && (*reg)[i] == RegisterStatus::kRejected) {
             next.push_back(uploaded[i]);  // lease lost meanwhile: ask again
-          } else {
-            MarkDone(uploaded[i].key);
           }
         }
       }
@@ -259,11 +255,9 @@ Status Runner::ProcessFile(const Source& src, ManifestEntry& e) {
   Status status = Status::Ok();
   std::optional<Batch> inflight;
   std::vector<Item> items;
-  std::unordered_set<std::string> in_batch;
   auto flush = [&]() -> Status {
     Batch b = Start(std::move(items));
     items.clear();
-    in_batch.clear();
     Status s = Status::Ok();
     if (inflight) s = Resolve(*inflight);
     inflight = std::move(b);
@@ -276,10 +270,9 @@ Status Runner::ProcessFile(const Source& src, ManifestEntry& e) {
     std::string key = Hash128(o_.hash, data);
     e.chunks.push_back({key, static_cast<uint32_t>(len)});
     chunks += 1;
-    if (SeenBefore(key) || in_batch.count(key) > 0) {
+    if (!Claim(key)) {
       chunks_dedup += 1;
     } else {
-      in_batch.insert(key);
       items.push_back({std::move(key), data});
       if (items.size() >= o_.batch_keys) status = flush();
     }
