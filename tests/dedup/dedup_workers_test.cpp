@@ -81,6 +81,20 @@ ProcessResult Dedup(const HubProcess& hub, std::vector<std::string> args, uint64
   return *r;
 }
 
+// blockhub-dedup run with `cwd` as its working directory (through sh: cd, then exec).
+ProcessResult DedupIn(const HubProcess& hub, const fs::path& cwd, std::vector<std::string> args) {
+  std::vector<std::string> sh = {"-c", "cd \"$1\" && shift && exec \"$@\"", "sh", cwd.string(),
+                                 BLOCKHUB_DEDUP_PATH};
+  sh.insert(sh.end(), args.begin(), args.end());
+  Result<ProcessResult> r =
+      RunProcess("/bin/sh", sh,
+                 {{"DYN_REGISTRY_CLIENT_QUERY_ADDR", hub.query_endpoint()},
+                  {"DYN_REGISTRY_CLIENT_REGISTER_ADDR", hub.register_endpoint()}},
+                 std::chrono::seconds(60));
+  REQUIRE(r.has_value());
+  return *r;
+}
+
 // Every file below `root` (relative path -> bytes), symlinks as "-> target".
 std::map<std::string, std::string> Tree(const fs::path& root) {
   std::map<std::string, std::string> out;
@@ -151,6 +165,50 @@ TEST_CASE("dedup: put/get round trip of empty, tiny, one-chunk and large files, 
                                    (tmp.path / "out2").string()});
   CHECK(bad.exit_code != 0);
   CHECK(bad.err.find("tiny") != std::string::npos);
+}
+
+TEST_CASE("dedup: a relative PATH given to put is restored as DIR/PATH by get") {
+  auto hub = HubProcess::Start(HubArgs({"--key-format", "key128"}));
+  REQUIRE(hub.has_value());
+  TempDir tmp;
+  std::mt19937_64 rng(11);
+  const fs::path work = tmp.path / "work";
+  Write(work / "docs/a.txt", "alpha");
+  Write(work / "docs/deep/b.bin", Random(rng, 300'000));
+  Write(work / "top.txt", "top");
+  Write(work / "left-out.txt", "not given to put");
+  fs::create_symlink("a.txt", work / "docs/link");
+  // Relative PATHs from inside `work`: a folder, a file given as ./FILE, and (from a subfolder)
+  // ../FILE, which is recorded without its ".." part.
+  ProcessResult put = DedupIn(
+      *hub, work,
+      {"put", "--no-progress", "--store", "../store", "--manifest", "../m1", "docs", "./top.txt"});
+  INFO(put.err);
+  REQUIRE(put.exit_code == 0);
+  ProcessResult put2 = DedupIn(*hub, work / "docs",
+                               {"put", "--no-progress", "--store", "../../store", "--manifest",
+                                "../../m2", "../left-out.txt"});
+  INFO(put2.err);
+  REQUIRE(put2.exit_code == 0);
+
+  // get with an absolute --to: DIR/docs/..., DIR/top.txt and nothing else.
+  const fs::path out = tmp.path / "out";
+  ProcessResult get = Dedup(*hub, {"get", "--store", (tmp.path / "store").string(),
+                                   (tmp.path / "m1").string(), "--to", out.string()});
+  INFO(get.err);
+  REQUIRE(get.exit_code == 0);
+  std::map<std::string, std::string> want = Tree(work);
+  want.erase("left-out.txt");
+  CHECK(Tree(out) == want);
+  CHECK(fs::is_directory(out / "docs/deep"));
+  // get with a relative --to, run elsewhere: relative to its working directory.
+  fs::create_directories(tmp.path / "elsewhere");
+  ProcessResult get2 = DedupIn(*hub, tmp.path / "elsewhere",
+                               {"get", "--store", "../store", "../m2", "--to", "restored"});
+  INFO(get2.err);
+  REQUIRE(get2.exit_code == 0);
+  CHECK(Tree(tmp.path / "elsewhere/restored") ==
+        std::map<std::string, std::string>{{"left-out.txt", "not given to put"}});
 }
 
 // xoshiro256** seeded through splitmix64: fast enough to fill 1 GiB in well under a second.
