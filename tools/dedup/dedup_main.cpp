@@ -111,7 +111,10 @@ int Main(int argc, char** argv) {
                   "Average chunk size in bytes (power of two; min avg/4, max 4*avg). Writers "
                   "deduplicate against each other only with the same --chunk-avg and --hash")
       ->capture_default_str();
-  put->add_option("--jobs", jobs, "Worker threads (files in parallel)")
+  put->add_option(
+         "--jobs", jobs,
+         "Worker threads: files in parallel, and a file of 16 MiB or more is scanned for chunk "
+         "boundaries by all of them")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   put->add_option("--wait-timeout-ms", wait_ms,
