@@ -35,12 +35,23 @@
 //   19    Stats                 -                        ε
 //   20    StatsResponse         -                        count:u32 ‖ count × (lp16(name) ‖
 //   value:u64)
+//   21    Announce              -                        lp16(name) ‖ ttl_ms:u32 ‖ metadata
+//   22    AnnounceResponse      -                        member_id:u64 ‖ ttl_ms:u32 ‖ existed:u8 (0/1)
+//   23    Enumerate             -                        filter
+//   24    EnumerateResponse     -                        now_ms:u64 ‖ count:u32 ‖ count × member
+//   25    Multicast             -                        filter ‖ lp16(payload)
+//   26    MulticastResponse     -                        matched:u64
+//
+//   metadata   := count:u32 ‖ count × (lp16(key) ‖ lp16(value))        keys non-empty
+//   filter     := count:u32 ‖ count × (lp16(key) ‖ has_value:u8 (0/1) ‖ [lp16(value) if 1])
+//   member     := member_id:u64 ‖ client_id:u64 ‖ lp16(name) ‖ metadata ‖ announced_at_ms:u64
+//                 ‖ last_heard_ms:u64 ‖ ttl_ms:u32
 //
 // CHECK ORDER (the first failing check decides the error code):
 //   1. empty message                                   -> malformed
 //   2. version not 1 or 2                              -> unsupported_version
 //   3. no type byte                                    -> malformed
-//   4. type not defined in this version (0, >20, 11..20 in v1)            -> unknown_type
+//   4. type not defined in this version (0, >26, 11..26 in v1)            -> unknown_type
 //   5. type not valid here: DecodeRequest on the query channel takes the query request types,
 //      on the registration channel only Register; DecodeResponse takes response types only
 //                                                      -> wrong_channel
@@ -55,6 +66,13 @@
 //                a request key of length 0, > max_key_bytes (bytes format), or != the fixed
 //                format's length (bad_key); a value > max_value_bytes or metadata >
 //                max_metadata_bytes (too_large); then length > bytes left (malformed)
+//      - member metadata / filters (requests): the count above max_member_metadata_bytes
+//                (too_large), then count × 4 (pairs) or × 3 (terms) > bytes left (malformed);
+//                per key: length 0 (malformed), then the running key+value total above
+//                max_member_metadata_bytes (too_large), then past the end (malformed); a
+//                has_value byte other than 0/1 (malformed). An Announce name above
+//                max_member_metadata_bytes and a Multicast payload above max_multicast_bytes
+//                are too_large. Responses bound these by the frame only.
 //   8. bytes left after the body                       -> malformed
 //
 // Decoded keys, values, metadata and Hello fields are views into the input; only error texts,
@@ -71,10 +89,13 @@ namespace blockhub {
 namespace {
 
 constexpr uint8_t kMaxTypeV1 = static_cast<uint8_t>(MessageType::kErrorResponse);
-constexpr uint8_t kMaxTypeV2 = static_cast<uint8_t>(MessageType::kStatsResponse);
+constexpr uint8_t kMaxTypeV2 = kMaxMessageType;
 constexpr size_t kMinKeyBytes = 2;    // lp16 with an empty key
 constexpr size_t kMinEntryBytes = 6;  // three empty lp16
 constexpr size_t kMinStatBytes = 10;  // empty lp16 name + u64
+constexpr size_t kMinPairBytes = 4;   // two empty lp16
+constexpr size_t kMinTermBytes = 3;   // empty lp16 key + has_value
+constexpr size_t kMinMemberBytes = 8 + 8 + 2 + 4 + 8 + 8 + 4;
 constexpr uint32_t kNoLimit = std::numeric_limits<uint32_t>::max();
 
 Status Truncated(std::string_view what) {
@@ -152,6 +173,14 @@ class Decoder {
   Status ResponseBody(MessageType type, Message& msg);
   Status HelloResponseBody(HelloResponse& m);
   Status StatsResponseBody(StatsResponse& m);
+  // Member metadata / filters; `limit` bounds the count and the key+value bytes (kNoLimit for
+  // responses).
+  Status MemberKey(std::string_view& key, uint32_t limit, size_t& total, std::string_view what);
+  Status MemberValue(std::string_view& value, uint32_t limit, size_t& total,
+                     std::string_view what);
+  Status Metadata(MemberMetadata& out, uint32_t limit);
+  Status Filter(MemberFilter& out, uint32_t limit);
+  Status EnumerateResponseBody(EnumerateResponse& m);
 
   ByteReader r_;
   const DecodeLimits& limits_;
@@ -279,6 +308,21 @@ Status Decoder::RequestBody(MessageType type, Message& msg) {
     case MessageType::kStats:
       msg.body.emplace<Stats>();
       return Status::Ok();
+    case MessageType::kAnnounce: {
+      auto& m = msg.body.emplace<Announce>();
+      if (Status s = Blob(m.name, limits_.max_member_metadata_bytes, "member name"); !s.ok()) {
+        return s;
+      }
+      if (!r_.U32(m.ttl_ms)) return Truncated("ttl_ms");
+      return Metadata(m.metadata, limits_.max_member_metadata_bytes);
+    }
+    case MessageType::kEnumerate:
+      return Filter(msg.body.emplace<Enumerate>().filter, limits_.max_member_metadata_bytes);
+    case MessageType::kMulticast: {
+      auto& m = msg.body.emplace<Multicast>();
+      if (Status s = Filter(m.filter, limits_.max_member_metadata_bytes); !s.ok()) return s;
+      return Blob(m.payload, limits_.max_multicast_bytes, "multicast payload");
+    }
     default:
       return InternalError("RequestBody called with a response type");
   }
@@ -323,6 +367,20 @@ Status Decoder::ResponseBody(MessageType type, Message& msg) {
       return HelloResponseBody(msg.body.emplace<HelloResponse>());
     case MessageType::kStatsResponse:
       return StatsResponseBody(msg.body.emplace<StatsResponse>());
+    case MessageType::kAnnounceResponse: {
+      auto& m = msg.body.emplace<AnnounceResponse>();
+      if (!r_.U64(m.member_id)) return Truncated("member_id");
+      if (!r_.U32(m.ttl_ms)) return Truncated("ttl_ms");
+      uint8_t existed = 0;
+      if (!r_.U8(existed)) return Truncated("existed");
+      if (existed > 1) return MalformedError(fmt::format("existed {} is not 0 or 1", existed));
+      m.existed = existed == 1;
+      return Status::Ok();
+    }
+    case MessageType::kEnumerateResponse:
+      return EnumerateResponseBody(msg.body.emplace<EnumerateResponse>());
+    case MessageType::kMulticastResponse:
+      return U64Field(msg.body.emplace<MulticastResponse>().matched, "matched");
     default:
       return InternalError("ResponseBody called with a request type");
   }
@@ -352,6 +410,101 @@ Status Decoder::StatsResponseBody(StatsResponse& m) {
     if (Status s = Blob(name, kNoLimit, "stat name"); !s.ok()) return s;
     if (!r_.U64(value)) return Truncated("stat value");
     m.counters.emplace_back(std::string(name), value);
+  }
+  return Status::Ok();
+}
+
+Status Decoder::MemberKey(std::string_view& key, uint32_t limit, size_t& total,
+                          std::string_view what) {
+  uint16_t len = 0;
+  if (!r_.U16(len)) return Truncated(what);
+  if (len == 0) return MalformedError(fmt::format("empty {}", what));
+  if (total + len > limit) {
+    return TooLargeError(fmt::format("member metadata of more than {} bytes", limit));
+  }
+  total += len;
+  if (!r_.Raw(len, key)) return Truncated(what);
+  return Status::Ok();
+}
+
+Status Decoder::MemberValue(std::string_view& value, uint32_t limit, size_t& total,
+                            std::string_view what) {
+  uint16_t len = 0;
+  if (!r_.U16(len)) return Truncated(what);
+  if (total + len > limit) {
+    return TooLargeError(fmt::format("member metadata of more than {} bytes", limit));
+  }
+  total += len;
+  if (!r_.Raw(len, value)) return Truncated(what);
+  return Status::Ok();
+}
+
+Status Decoder::Metadata(MemberMetadata& out, uint32_t limit) {
+  uint32_t count = 0;
+  if (!r_.U32(count)) return Truncated("metadata count");
+  // Every key is at least one byte, so a count above the byte limit can never fit it.
+  if (count > limit) {
+    return TooLargeError(fmt::format("{} metadata pairs exceed {} bytes", count, limit));
+  }
+  if (count > r_.remaining() / kMinPairBytes) {
+    return MalformedError(
+        fmt::format("count {} cannot fit in the {} bytes left", count, r_.remaining()));
+  }
+  out.reserve(count);
+  size_t total = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    MetadataPair p;
+    if (Status s = MemberKey(p.key, limit, total, "metadata key"); !s.ok()) return s;
+    if (Status s = MemberValue(p.value, limit, total, "metadata value"); !s.ok()) return s;
+    out.push_back(p);
+  }
+  return Status::Ok();
+}
+
+Status Decoder::Filter(MemberFilter& out, uint32_t limit) {
+  uint32_t count = 0;
+  if (!r_.U32(count)) return Truncated("filter count");
+  if (count > limit) {
+    return TooLargeError(fmt::format("{} filter terms exceed {} bytes", count, limit));
+  }
+  if (count > r_.remaining() / kMinTermBytes) {
+    return MalformedError(
+        fmt::format("count {} cannot fit in the {} bytes left", count, r_.remaining()));
+  }
+  out.reserve(count);
+  size_t total = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    FilterTerm t;
+    if (Status s = MemberKey(t.key, limit, total, "filter key"); !s.ok()) return s;
+    uint8_t has_value = 0;
+    if (!r_.U8(has_value)) return Truncated("filter has_value");
+    if (has_value > 1) {
+      return MalformedError(fmt::format("filter has_value {} is not 0 or 1", has_value));
+    }
+    if (has_value == 1) {
+      std::string_view v;
+      if (Status s = MemberValue(v, limit, total, "filter value"); !s.ok()) return s;
+      t.value = v;
+    }
+    out.push_back(t);
+  }
+  return Status::Ok();
+}
+
+Status Decoder::EnumerateResponseBody(EnumerateResponse& m) {
+  if (!r_.U64(m.now_ms)) return Truncated("now_ms");
+  uint32_t count = 0;
+  if (Status s = Count(kNoLimit, kMinMemberBytes, count); !s.ok()) return s;
+  m.members.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    MemberInfo& info = m.members.emplace_back();
+    if (!r_.U64(info.member_id)) return Truncated("member_id");
+    if (!r_.U64(info.client_id)) return Truncated("client_id");
+    if (Status s = Blob(info.name, kNoLimit, "member name"); !s.ok()) return s;
+    if (Status s = Metadata(info.metadata, kNoLimit); !s.ok()) return s;
+    if (!r_.U64(info.announced_at_ms)) return Truncated("announced_at_ms");
+    if (!r_.U64(info.last_heard_ms)) return Truncated("last_heard_ms");
+    if (!r_.U32(info.ttl_ms)) return Truncated("ttl_ms");
   }
   return Status::Ok();
 }

@@ -24,10 +24,15 @@ struct DecodeLimits {
   uint32_t max_key_bytes = 64;
   uint32_t max_value_bytes = 4096;
   uint32_t max_metadata_bytes = 4096;
+  // Worker membership (requests only): an Announce name, and the key and value bytes of an
+  // Announce's metadata pairs or of a filter's terms (each total), are at most this many bytes;
+  // a Multicast payload at most max_multicast_bytes (both <= 65535: lp16 fields).
+  uint32_t max_member_metadata_bytes = 4096;
+  uint32_t max_multicast_bytes = 65535;
 };
 
 // Which socket a frame arrived on: the query ROUTER accepts query requests (types 2,3,6,8 in v1;
-// plus 11,13,15,17,19 in v2), the registration PULL accepts Register only.
+// plus 11,13,15,17,19,21,23,25 in v2), the registration PULL accepts Register only.
 enum class Channel : uint8_t { kQuery, kRegistration };
 
 // Appends the encoding of `msg` (header + body, no request id) to `out`. Returns InvalidArgument

@@ -86,6 +86,27 @@ void PutEntries(S& s, const std::vector<Entry>& entries) {
   }
 }
 
+template <typename S>
+void PutMetadata(S& s, const MemberMetadata& metadata) {
+  s.Count(metadata.size());
+  for (const MetadataPair& p : metadata) {
+    if (p.key.empty()) s.Fail("a member metadata key is empty");
+    s.Lp16(p.key);
+    s.Lp16(p.value);
+  }
+}
+
+template <typename S>
+void PutFilter(S& s, const MemberFilter& filter) {
+  s.Count(filter.size());
+  for (const FilterTerm& t : filter) {
+    if (t.key.empty()) s.Fail("a filter key is empty");
+    s.Lp16(t.key);
+    s.U8(t.value.has_value() ? 1 : 0);
+    if (t.value) s.Lp16(*t.value);
+  }
+}
+
 template <typename S, typename E>
 void PutStatuses(S& s, const std::vector<E>& statuses, uint8_t max_value) {
   s.Count(statuses.size());
@@ -154,6 +175,35 @@ struct BodyPutter {
       s.U64(value);
     }
   }
+  void operator()(const Announce& m) {
+    s.Lp16(m.name);
+    s.U32(m.ttl_ms);
+    PutMetadata(s, m.metadata);
+  }
+  void operator()(const AnnounceResponse& m) {
+    s.U64(m.member_id);
+    s.U32(m.ttl_ms);
+    s.U8(m.existed ? 1 : 0);
+  }
+  void operator()(const Enumerate& m) { PutFilter(s, m.filter); }
+  void operator()(const EnumerateResponse& m) {
+    s.U64(m.now_ms);
+    s.Count(m.members.size());
+    for (const MemberInfo& info : m.members) {
+      s.U64(info.member_id);
+      s.U64(info.client_id);
+      s.Lp16(info.name);
+      PutMetadata(s, info.metadata);
+      s.U64(info.announced_at_ms);
+      s.U64(info.last_heard_ms);
+      s.U32(info.ttl_ms);
+    }
+  }
+  void operator()(const Multicast& m) {
+    PutFilter(s, m.filter);
+    s.Lp16(m.payload);
+  }
+  void operator()(const MulticastResponse& m) { s.U64(m.matched); }
 };
 
 template <typename S>

@@ -108,4 +108,42 @@ Result<EventBatch> DecodeEventBatch(std::string_view bytes) {
   return batch;
 }
 
+std::string MemberTopic(uint64_t member_id) {
+  return fmt::format("{}{:016x}", kMemberTopicPrefix, member_id);
+}
+
+Status EncodeMulticastMessage(const MulticastMessage& m, std::string& out) {
+  if (m.payload.size() > 0xffff) {
+    return InvalidArgumentError(
+        fmt::format("a multicast payload of {} bytes exceeds lp16", m.payload.size()));
+  }
+  out.clear();
+  out.push_back(2);
+  out.push_back(static_cast<char>(kMulticastMessageType));
+  PutLe(out, m.epoch, 8);
+  PutLe(out, m.member_id, 8);
+  PutLe(out, m.sender, 8);
+  PutLp16(out, m.payload);
+  return Status::Ok();
+}
+
+Result<MulticastMessage> DecodeMulticastMessage(std::string_view bytes) {
+  Reader r(bytes);
+  uint64_t version = 0, type = 0;
+  MulticastMessage m;
+  if (!r.Le(version, 1) || !r.Le(type, 1)) return MalformedError("truncated MulticastMessage");
+  if (version != 2 || type != kMulticastMessageType) {
+    return MalformedError(
+        fmt::format("not a MulticastMessage (version {}, type {})", version, type));
+  }
+  if (!r.Le(m.epoch, 8) || !r.Le(m.member_id, 8) || !r.Le(m.sender, 8) || !r.Lp16(m.payload)) {
+    return MalformedError("truncated MulticastMessage");
+  }
+  if (r.remaining() != 0) {
+    return MalformedError(
+        fmt::format("{} trailing bytes after the MulticastMessage", r.remaining()));
+  }
+  return m;
+}
+
 }  // namespace blockhub

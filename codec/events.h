@@ -149,4 +149,26 @@ class EventBatchWriter {
 // Decodes an EventBatch body. Malformed for anything that is not exactly one v2 EventBatch.
 Result<EventBatch> DecodeEventBatch(std::string_view bytes);
 
+// ---- multicasts to members (FORMAT.md "Members") ----
+// A Multicast request's payload is published to each matching member as one PUB message: topic
+// MemberTopic(member_id), body a MulticastMessage.
+inline constexpr uint8_t kMulticastMessageType = 41;  // v2 message type of a MulticastMessage
+inline constexpr std::string_view kMemberTopicPrefix = "member.";
+
+// "member." + 16 lowercase hex digits of `member_id` (the AnnounceResponse's member_id).
+std::string MemberTopic(uint64_t member_id);
+
+struct MulticastMessage {
+  uint64_t epoch = 0;      // the hub's epoch
+  uint64_t member_id = 0;  // the recipient (the topic's id)
+  uint64_t sender = 0;     // the sending client's member identity (its lease-owner id)
+  std::string_view payload;  // borrows from the decoded bytes
+};
+
+// Replaces `out` with the body: version 2 ‖ 41 ‖ epoch ‖ member_id ‖ sender ‖ lp16(payload).
+// InvalidArgument (out unchanged) if the payload is longer than 65535 bytes.
+Status EncodeMulticastMessage(const MulticastMessage& m, std::string& out);
+// Malformed for anything that is not exactly one v2 MulticastMessage.
+Result<MulticastMessage> DecodeMulticastMessage(std::string_view bytes);
+
 }  // namespace blockhub

@@ -48,9 +48,21 @@ constexpr MessageType kTypeOf = [] {
     return MessageType::kHelloResponse;
   else if constexpr (std::is_same_v<T, Stats>)
     return MessageType::kStats;
-  else {
-    static_assert(std::is_same_v<T, StatsResponse>, "every Body alternative needs a type code");
+  else if constexpr (std::is_same_v<T, StatsResponse>)
     return MessageType::kStatsResponse;
+  else if constexpr (std::is_same_v<T, Announce>)
+    return MessageType::kAnnounce;
+  else if constexpr (std::is_same_v<T, AnnounceResponse>)
+    return MessageType::kAnnounceResponse;
+  else if constexpr (std::is_same_v<T, Enumerate>)
+    return MessageType::kEnumerate;
+  else if constexpr (std::is_same_v<T, EnumerateResponse>)
+    return MessageType::kEnumerateResponse;
+  else if constexpr (std::is_same_v<T, Multicast>)
+    return MessageType::kMulticast;
+  else {
+    static_assert(std::is_same_v<T, MulticastResponse>, "every Body alternative needs a type code");
+    return MessageType::kMulticastResponse;
   }
 }();
 
@@ -98,6 +110,18 @@ std::string_view MessageTypeName(MessageType t) {
       return "Stats";
     case MessageType::kStatsResponse:
       return "StatsResponse";
+    case MessageType::kAnnounce:
+      return "Announce";
+    case MessageType::kAnnounceResponse:
+      return "AnnounceResponse";
+    case MessageType::kEnumerate:
+      return "Enumerate";
+    case MessageType::kEnumerateResponse:
+      return "EnumerateResponse";
+    case MessageType::kMulticast:
+      return "Multicast";
+    case MessageType::kMulticastResponse:
+      return "MulticastResponse";
   }
   return "Unknown";
 }
@@ -118,6 +142,9 @@ bool IsRequestType(MessageType t) {
     case MessageType::kRelease:
     case MessageType::kHello:
     case MessageType::kStats:
+    case MessageType::kAnnounce:
+    case MessageType::kEnumerate:
+    case MessageType::kMulticast:
       return true;
     default:
       return false;
@@ -127,7 +154,7 @@ bool IsRequestType(MessageType t) {
 bool IsV2OnlyType(MessageType t) {
   auto v = static_cast<uint8_t>(t);
   return v >= static_cast<uint8_t>(MessageType::kRegisterSync) &&
-         v <= static_cast<uint8_t>(MessageType::kStatsResponse);
+         v <= kMaxMessageType;
 }
 
 }  // namespace blockhub

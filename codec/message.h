@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,7 +47,16 @@ enum class MessageType : uint8_t {
   kHelloResponse = 18,
   kStats = 19,
   kStatsResponse = 20,
+  // v2 only, worker membership (codec/FORMAT.md "Members"):
+  kAnnounce = 21,
+  kAnnounceResponse = 22,
+  kEnumerate = 23,
+  kEnumerateResponse = 24,
+  kMulticast = 25,
+  kMulticastResponse = 26,
 };
+// The largest type code of a Message (types 40 and 41 are PUB-channel frames, codec/events.h).
+inline constexpr uint8_t kMaxMessageType = 26;
 std::string_view MessageTypeName(MessageType t);  // "CanOffload", ...
 
 using KeyList = std::vector<std::string_view>;
@@ -83,6 +93,41 @@ struct Hello {
 };
 struct Stats { friend bool operator==(const Stats&, const Stats&) = default; };
 
+// ---- worker membership (v2 only) ----
+// One metadata pair of a member: a non-empty key and a value (both opaque bytes).
+struct MetadataPair {
+  std::string_view key;
+  std::string_view value;
+  friend bool operator==(const MetadataPair&, const MetadataPair&) = default;
+};
+using MemberMetadata = std::vector<MetadataPair>;
+// One filter term: the member has `key` (presence), and when `value` is set, with that value.
+// A filter matches a member when every term does (an empty filter matches every member).
+struct FilterTerm {
+  std::string_view key;
+  std::optional<std::string_view> value;
+  friend bool operator==(const FilterTerm&, const FilterTerm&) = default;
+};
+using MemberFilter = std::vector<FilterTerm>;
+
+// Registers (or renews, replacing the metadata) the sender as a live member for ttl_ms;
+// ttl_ms 0 withdraws it.
+struct Announce {
+  std::string_view name;
+  uint32_t ttl_ms = 0;
+  MemberMetadata metadata;
+  friend bool operator==(const Announce&, const Announce&) = default;
+};
+struct Enumerate {
+  MemberFilter filter;
+  friend bool operator==(const Enumerate&, const Enumerate&) = default;
+};
+struct Multicast {
+  MemberFilter filter;
+  std::string_view payload;
+  friend bool operator==(const Multicast&, const Multicast&) = default;
+};
+
 // ---- responses ----
 struct CanOffloadResponse {
   uint32_t lease_ttl_ms = 0;  // v2 only
@@ -113,11 +158,39 @@ struct StatsResponse {
   friend bool operator==(const StatsResponse&, const StatsResponse&) = default;
 };
 
+struct AnnounceResponse {
+  uint64_t member_id = 0;  // the member's identity: Enumerate's member_id, the multicast topic
+  uint32_t ttl_ms = 0;     // the TTL applied (the request's, capped by the hub); 0 after a withdraw
+  bool existed = false;    // the sender was a live member before this request
+  friend bool operator==(const AnnounceResponse&, const AnnounceResponse&) = default;
+};
+struct MemberInfo {
+  uint64_t member_id = 0;  // the lease-owner identity (client_id, bound to the CurveZMQ key)
+  uint64_t client_id = 0;  // the client_id of the member's last Announce header
+  std::string_view name;
+  MemberMetadata metadata;
+  uint64_t announced_at_ms = 0;  // unix ms of the Announce that made it a member
+  uint64_t last_heard_ms = 0;    // unix ms of its last v2 request
+  uint32_t ttl_ms = 0;           // it expires at last_heard_ms + ttl_ms
+  friend bool operator==(const MemberInfo&, const MemberInfo&) = default;
+};
+struct EnumerateResponse {
+  uint64_t now_ms = 0;  // the hub's clock (unix ms) when it answered: ages without clock skew
+  std::vector<MemberInfo> members;
+  friend bool operator==(const EnumerateResponse&, const EnumerateResponse&) = default;
+};
+struct MulticastResponse {
+  uint64_t matched = 0;  // members the filter matched (one message published to each)
+  friend bool operator==(const MulticastResponse&, const MulticastResponse&) = default;
+};
+
 // The alternative index + 1 is NOT the type code; use TypeOf().
 using Body = std::variant<Register, CanOffload, Match, CanOffloadResponse, MatchResponse, Remove,
                           RemoveResponse, Touch, TouchResponse, ErrorResponse, RegisterSync,
                           RegisterSyncResponse, Renew, RenewResponse, Release, ReleaseResponse,
-                          Hello, HelloResponse, Stats, StatsResponse>;
+                          Hello, HelloResponse, Stats, StatsResponse, Announce,
+                          AnnounceResponse, Enumerate, EnumerateResponse, Multicast,
+                          MulticastResponse>;
 
 struct Message {
   ProtocolVersion version = ProtocolVersion::kV2;
@@ -129,6 +202,6 @@ struct Message {
 
 MessageType TypeOf(const Body& body);
 bool IsRequestType(MessageType t);
-bool IsV2OnlyType(MessageType t);  // 11..20
+bool IsV2OnlyType(MessageType t);  // 11..26
 
 }  // namespace blockhub

@@ -82,6 +82,23 @@ std::string RenderStatuses(const std::vector<E>& statuses, const char* const (&n
   return out;
 }
 
+std::string RenderPairs(const MemberMetadata& metadata) {
+  std::string out;
+  for (const MetadataPair& p : metadata) {
+    out += fmt::format(" {}={}", Quoted(p.key), Quoted(p.value));
+  }
+  return out;
+}
+
+std::string RenderFilter(const MemberFilter& filter) {
+  std::string out = fmt::format(", {} filter terms", filter.size());
+  for (const FilterTerm& t : filter) {
+    out += t.value ? fmt::format("\n  {}={}", Quoted(t.key), Quoted(*t.value))
+                   : fmt::format("\n  {} present", Quoted(t.key));
+  }
+  return out;
+}
+
 struct BodyRenderer {
   KeyFormat f;
   bool v2;  // v1 has no lease_ttl_ms and no error code on the wire
@@ -138,6 +155,32 @@ struct BodyRenderer {
     for (const auto& [name, value] : m.counters)
       out += fmt::format("\n  {}={}", Quoted(name), value);
     return out;
+  }
+  std::string operator()(const Announce& m) {
+    return fmt::format(", ttl_ms={}\n  name={}\n  metadata:{}", m.ttl_ms, Quoted(m.name),
+                       RenderPairs(m.metadata));
+  }
+  std::string operator()(const AnnounceResponse& m) {
+    return fmt::format(", member_id=0x{:016x}, ttl_ms={}, existed={}", m.member_id, m.ttl_ms,
+                       m.existed);
+  }
+  std::string operator()(const Enumerate& m) { return RenderFilter(m.filter); }
+  std::string operator()(const EnumerateResponse& m) {
+    std::string out = fmt::format(", now_ms={}, {} members", m.now_ms, m.members.size());
+    for (const MemberInfo& info : m.members) {
+      out += fmt::format(
+          "\n  member_id=0x{:016x} client_id=0x{:016x} name={} announced_at_ms={} "
+          "last_heard_ms={} ttl_ms={} metadata:{}",
+          info.member_id, info.client_id, Quoted(info.name), info.announced_at_ms,
+          info.last_heard_ms, info.ttl_ms, RenderPairs(info.metadata));
+    }
+    return out;
+  }
+  std::string operator()(const Multicast& m) {
+    return RenderFilter(m.filter) + fmt::format("\n  payload={}", Quoted(m.payload));
+  }
+  std::string operator()(const MulticastResponse& m) {
+    return fmt::format(", matched={}", m.matched);
   }
 };
 

@@ -27,10 +27,13 @@
 namespace blockhub {
 
 struct HubServer::Impl {
-  Impl(ServerOptions o, HubCore& c, const Clock& k)
+  Impl(ServerOptions o, Decider& c, const Clock& k)
       : options(std::move(o)), core(c), clock(k), start_time(k.Now()) {}
   ~Impl() {
-    if (events) core.SetEventListener(nullptr);
+    if (events) {
+      core.SetEventListener(nullptr);
+      core.SetMemberSink(nullptr);
+    }
   }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
@@ -110,7 +113,7 @@ struct HubServer::Impl {
   void MaybeLogSummary(TimePoint now);
 
   ServerOptions options;
-  HubCore& core;
+  Decider& core;
   const Clock& clock;
   const TimePoint start_time;
   ZmqContext context;

@@ -37,14 +37,16 @@ TEST_CASE("cli: --help explains every option and subcommand") {
   auto r = Cli({"--help"});
   CHECK(r.exit_code == 0);
   for (const char* word :
-       {"--query-addr", "--register-addr", "--timeout-ms", "--client-id", "--protocol",
-        "--key-format", "--json", "DYN_REGISTRY_CLIENT_QUERY_ADDR", "can-offload", "register",
-        "match", "remove", "touch", "renew", "release", "hello", "stats", "decode", "Exit codes"}) {
+       {"--query-addr", "--register-addr", "--timeout-ms", "--client-id",
+        "--protocol",   "--key-format",    "--json",       "DYN_REGISTRY_CLIENT_QUERY_ADDR",
+        "can-offload",  "register",        "match",        "remove",
+        "touch",        "renew",           "release",      "hello",
+        "stats",        "decode",          "watch",        "Exit codes"}) {
     CAPTURE(word);
     CHECK(r.out.find(word) != std::string::npos);
   }
   for (const char* sub : {"can-offload", "register", "match", "remove", "touch", "renew", "release",
-                          "hello", "stats", "decode"}) {
+                          "hello", "stats", "decode", "watch"}) {
     CAPTURE(sub);
     auto s = Cli({sub, "--help"});
     CHECK(s.exit_code == 0);

@@ -58,12 +58,19 @@ TEST_CASE("0xFFFFFFFF counts allocate nothing large") {
   DecodeLimits unlimited = testing::SampleLimits();
   unlimited.max_batch_keys = 0xFFFFFFFF;
   unlimited.key_format = KeyFormat::kBytes;
+  unlimited.max_member_metadata_bytes = 65535;
   const std::string frames[] = {
       Hex("01 02 ff ff ff ff 08 00 01 00 00 00 00 00 00 00"),
       Hex("01 01 ff ff ff ff 01 00 6b 00 00 00 00"),
       Hex("02 0b 00 00 00 00 00 00 00 00 ff ff ff ff"),
       Hex("01 04 ff ff ff ff 00 01"),
       Hex("02 14 00 00 00 00 00 00 00 00 ff ff ff ff 01 00 6e"),
+      // Announce metadata, Enumerate and Multicast filters, an EnumerateResponse.
+      Hex("02 15 00 00 00 00 00 00 00 00 00 00 00 00 00 00 ff ff ff ff 01 00 6b 00 00"),
+      Hex("02 15 00 00 00 00 00 00 00 00 00 00 00 00 00 00 ff ff 00 00 01 00 6b 00 00"),
+      Hex("02 17 00 00 00 00 00 00 00 00 ff ff 00 00 01 00 6b 00"),
+      Hex("02 19 00 00 00 00 00 00 00 00 ff ff ff ff 01 00 6b 00"),
+      Hex("02 18 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 ff ff ff ff 00"),
   };
   for (const std::string& f : frames) {
     for (Channel ch : {Channel::kQuery, Channel::kRegistration}) {

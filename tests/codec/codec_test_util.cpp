@@ -79,6 +79,23 @@ std::vector<Sample> AllSamples(ByteStore& st) {
   add("v2 HelloResponse", V2(ep, false, HelloResponse{30000, 1, 65536, 1000000, "0.1.0"}), false);
   add("v2 StatsResponse", V2(ep, false, StatsResponse{{{"entries", 5}, {"leases_live", 0}}}),
       false);
+  // v2 worker membership.
+  MemberMetadata meta = {{st.Str("rank"), st.Str("3")}, {st.Str("tier"), st.Str("")}};
+  MemberFilter filter = {{st.Str("rank"), st.Str("3")}, {st.Str("tier"), std::nullopt}};
+  add("v2 Announce", V2(cid, true, Announce{st.Str("worker-7"), 15000, meta}), true);
+  add("v2 Announce withdraw", V2(cid, true, Announce{{}, 0, {}}), true);
+  add("v2 Enumerate", V2(cid, true, Enumerate{filter}), true);
+  add("v2 Enumerate all", V2(cid, true, Enumerate{{}}), true);
+  add("v2 Multicast", V2(cid, true, Multicast{filter, st.Str("\x00payload")}), true);
+  add("v2 AnnounceResponse", V2(ep, false, AnnounceResponse{cid, 15000, true}), false);
+  add("v2 EnumerateResponse",
+      V2(ep, false,
+         EnumerateResponse{1'700'000'000'123ull,
+                           {MemberInfo{cid, cid, st.Str("worker-7"), meta, 1'700'000'000'000ull,
+                                       1'700'000'000'100ull, 15000},
+                            MemberInfo{2, 5, {}, {}, 1, 2, 3}}}),
+      false);
+  add("v2 MulticastResponse", V2(ep, false, MulticastResponse{3}), false);
   // v1: every type.
   auto v1 = [](Body b) { return Message{ProtocolVersion::kV1, 0, 0, std::move(b)}; };
   add("v1 Register", v1(Register{entries}), true, Channel::kRegistration);

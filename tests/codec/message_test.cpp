@@ -26,18 +26,30 @@ TEST_CASE("TypeOf maps every body to its wire code") {
   CHECK(TypeOf(HelloResponse{}) == MessageType::kHelloResponse);
   CHECK(TypeOf(Stats{}) == MessageType::kStats);
   CHECK(TypeOf(StatsResponse{}) == MessageType::kStatsResponse);
+  CHECK(TypeOf(Announce{}) == MessageType::kAnnounce);
+  CHECK(TypeOf(AnnounceResponse{}) == MessageType::kAnnounceResponse);
+  CHECK(TypeOf(Enumerate{}) == MessageType::kEnumerate);
+  CHECK(TypeOf(EnumerateResponse{}) == MessageType::kEnumerateResponse);
+  CHECK(TypeOf(Multicast{}) == MessageType::kMulticast);
+  CHECK(TypeOf(MulticastResponse{}) == MessageType::kMulticastResponse);
+  CHECK(static_cast<int>(MessageType::kAnnounce) == 21);
+  CHECK(static_cast<int>(MessageType::kMulticastResponse) == 26);
 }
 
 TEST_CASE("type classification and names") {
   int requests = 0, v2_only = 0;
-  for (int t = 1; t <= 20; ++t) {
+  for (int t = 1; t <= 26; ++t) {
     auto type = static_cast<MessageType>(t);
     requests += IsRequestType(type);
     v2_only += IsV2OnlyType(type);
     CHECK(MessageTypeName(type) != "Unknown");
   }
-  CHECK(requests == 10);
-  CHECK(v2_only == 10);
+  CHECK(requests == 13);
+  CHECK(v2_only == 16);
+  CHECK(IsRequestType(MessageType::kAnnounce));
+  CHECK(IsRequestType(MessageType::kEnumerate));
+  CHECK(IsRequestType(MessageType::kMulticast));
+  CHECK_FALSE(IsRequestType(MessageType::kEnumerateResponse));
   CHECK(IsRequestType(MessageType::kHello));
   CHECK_FALSE(IsRequestType(MessageType::kErrorResponse));
   CHECK_FALSE(IsV2OnlyType(MessageType::kErrorResponse));

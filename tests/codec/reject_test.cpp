@@ -89,13 +89,13 @@ TEST_CASE("empty message and unknown versions") {
 
 TEST_CASE("unknown types, including v2-only types in v1") {
   for (Channel ch : {Channel::kQuery, Channel::kRegistration}) {
-    for (int t : {0, 11, 12, 13, 17, 19, 20, 21, 0xff}) {
+    for (int t : {0, 11, 12, 13, 17, 19, 20, 21, 23, 25, 26, 27, 40, 41, 0xff}) {
       CAPTURE(t);
       std::string frame = Hex("01") + std::string(1, static_cast<char>(t)) + Hex("00 00 00 00");
       CHECK(Req(frame, testing::SampleLimits(), ch) == StatusCode::kUnknownType);
       CHECK(Resp(frame) == StatusCode::kUnknownType);
     }
-    for (int t : {0, 21, 0x80}) {
+    for (int t : {0, 27, 39, 40, 41, 0x80}) {
       std::string frame = Hex("02") + std::string(1, static_cast<char>(t));
       CHECK(Req(frame, testing::SampleLimits(), ch) == StatusCode::kUnknownType);
     }

@@ -55,7 +55,9 @@ std::vector<Case> HostileCases() {
   cases.push_back(
       {"v1 type 11 (v2-only)", FromHex("01 0b 00 00 00 00"), PV::kV1, SC::kUnknownType});
   cases.push_back({"v1 type 19 (v2-only)", FromHex("01 13"), PV::kV1, SC::kUnknownType});
-  cases.push_back({"v2 type 21", FromHex("02 15") + U64Key(1), PV::kV2, SC::kUnknownType});
+  cases.push_back({"v2 type 27", FromHex("02 1b") + U64Key(1), PV::kV2, SC::kUnknownType});
+  cases.push_back({"v2 type 40 (a PUB frame)", FromHex("02 28") + U64Key(1), PV::kV2,
+                   SC::kUnknownType});
   cases.push_back(
       {"v1 Register on ROUTER", EncodeV1(Register{{{k1, "v", ""}}}), PV::kV1, SC::kWrongChannel});
   cases.push_back({"v2 Register on ROUTER", EncodeV2(1, Register{{{k1, "v", ""}}}), PV::kV2,

@@ -94,6 +94,15 @@ Result<RawDealer> RawDealer::Connect(const std::string& endpoint,
 
 Status RawDealer::SendFrame(std::string_view frame) { return SendFrames({std::string(frame)}); }
 
+bool RawDealer::Writable(std::chrono::milliseconds timeout) {
+  try {
+    zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLOUT, 0};
+    return zmq::poll(&item, 1, timeout) > 0;
+  } catch (const zmq::error_t&) {
+    return false;
+  }
+}
+
 Status RawDealer::SendFrames(const std::vector<std::string>& frames) {
   try {
     for (size_t i = 0; i < frames.size(); ++i) {

@@ -55,6 +55,9 @@ class RawDealer {
     return *this;
   }
 
+  // True when a send would not block within `timeout` (a DEALER without a live connection, e.g.
+  // one refused at the handshake, blocks on send).
+  bool Writable(std::chrono::milliseconds timeout);
   // Sends one frame exactly as given (no request id is added).
   Status SendFrame(std::string_view frame);
   // Sends a multipart message (e.g. {"", frame} to mimic a REQ socket's empty delimiter).

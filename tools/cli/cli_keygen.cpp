@@ -10,7 +10,8 @@ int RunKeygen(const CommonSettings& s, const std::string& prefix) {
   auto pair = GenerateCurveKeyPair();
   if (!pair) return ReportError(s, pair.error(), kExitHubError);
   if (Status st = WriteCurveKeyPair(prefix, *pair); !st.ok()) {
-    return ReportError(s, st, st.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitHubError);
+    return ReportError(s, st,
+                       st.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitHubError);
   }
   if (s.json) {
     PrintJson(boost::json::object{{"public_key", pair->public_z85},

@@ -14,6 +14,7 @@
 #include "security/curve_keys.h"
 #include "tools/cli/cli_commands.h"
 #include "tools/cli/cli_keygen.h"
+#include "tools/cli/cli_watch.h"
 
 namespace blockhub::cli {
 namespace {
@@ -36,7 +37,36 @@ struct Args {
   std::string key_prefix = kDefaultKeyPrefix;
   std::string curve_server_key;
   std::string curve_secret_key_file;
+  // watch
+  std::string events_addr;
+  std::string watch_types;
+  std::string watch_prefix;
+  uint64_t watch_count = 0;
+  uint64_t watch_timeout_ms = 0;
 };
+
+constexpr const char* kEventsAddrEnv = "DYN_REGISTRY_CLIENT_EVENTS_ADDR";
+
+constexpr const char* kWatchHelp =
+    "Follow the hub's catalog changes on its events socket (blockhubd --events-addr; the ready "
+    "line shows events=EP). One line per event, flushed at once:\n"
+    "  stored seq=N epoch=E KEY -> VALUE  metadata META\n"
+    "  removed seq=N epoch=E KEY   |   evicted seq=N epoch=E KEY\n"
+    "  gap epoch=E expected=N got=M lost=K     events were lost (never for the first batch seen)\n"
+    "  epoch changed previous=E0 epoch=E1      the hub restarted (its sequence starts again at 1)\n"
+    "KEY per --key-format, VALUE and META as `match` prints them, E as 16 hex digits. --json: one "
+    "object per line: {\"type\":\"stored\",\"seq\":N,\"epoch\":\"E\",\"key\",\"key_hex\","
+    "\"value\",\"value_hex\",\"metadata\",\"metadata_hex\"} (removed/evicted: type, seq, epoch, "
+    "key, key_hex), {\"type\":\"gap\",\"epoch\",\"expected\",\"got\",\"lost\"}, "
+    "{\"type\":\"epoch\",\"epoch\",\"previous\"}.\n"
+    "Every topic is subscribed and --type/--prefix filter locally, so gaps stay visible; batches "
+    "without events (sync) print nothing but count for gap detection. Writes `watching EP` on "
+    "stderr once the subscription is live (the first batch: the hub answers a new subscriber "
+    "with a sync batch), so what the hub applies after it is printed or shows as a gap. "
+    "CurveZMQ: the common --curve-* options (or variables) apply to the events socket too.\n"
+    "Exit: 0 after --count events, at --timeout-ms without --count, or on SIGINT/SIGTERM; 1 when "
+    "--timeout-ms passes before --count events; 2 usage error (no endpoint, bad --type/--prefix/"
+    "--events-addr)";
 
 void AddCommonOptions(CLI::App& app, CommonSettings& s, Args& a) {
   app.add_option("--query-addr", s.client.query_addr,
@@ -80,6 +110,24 @@ CLI::App* AddKeysCommand(CLI::App& app, const char* name, const char* help, Args
   return sub;
 }
 
+// The CurveZMQ flags over their variables; both keys or neither.
+Status ApplyCurve(CommonSettings& s, const Args& a) {
+  if (!a.curve_server_key.empty()) {
+    if (Status st = ValidateCurveKey(a.curve_server_key, "--curve-server-key"); !st.ok()) return st;
+    s.client.curve_server_key = a.curve_server_key;
+  }
+  if (!a.curve_secret_key_file.empty()) {
+    auto secret = ReadCurveKeyFile(a.curve_secret_key_file, "--curve-secret-key-file");
+    if (!secret) return secret.error();
+    s.client.curve_secret_key = std::move(*secret);
+  }
+  if (s.client.curve_server_key.empty() != s.client.curve_secret_key.empty()) {
+    return InvalidArgumentError(
+        "CurveZMQ needs both --curve-server-key and --curve-secret-key-file (or their variables)");
+  }
+  return Status::Ok();
+}
+
 // Applies the flags that need conversion onto the settings; a failure is a usage error.
 Status Finish(CommonSettings& s, const Args& a, const CLI::App& app) {
   // Name where each list came from: the flag when given, else the variable.
@@ -99,23 +147,48 @@ Status Finish(CommonSettings& s, const Args& a, const CLI::App& app) {
     if (!id) return InvalidArgumentError(fmt::format("--client-id: {}", id.error().message()));
     s.client.client_id = *id;
   }
-  if (!a.curve_server_key.empty()) {
-    if (Status st = ValidateCurveKey(a.curve_server_key, "--curve-server-key"); !st.ok()) return st;
-    s.client.curve_server_key = a.curve_server_key;
-  }
-  if (!a.curve_secret_key_file.empty()) {
-    auto secret = ReadCurveKeyFile(a.curve_secret_key_file, "--curve-secret-key-file");
-    if (!secret) return secret.error();
-    s.client.curve_secret_key = std::move(*secret);
-  }
-  if (s.client.curve_server_key.empty() != s.client.curve_secret_key.empty()) {
-    return InvalidArgumentError(
-        "CurveZMQ needs both --curve-server-key and --curve-secret-key-file (or their variables)");
-  }
+  if (Status st = ApplyCurve(s, a); !st.ok()) return st;
   auto f = ParseKeyFormat(a.key_format);
   if (!f) return InvalidArgumentError(fmt::format("--key-format: {}", f.error().message()));
   s.key_format = *f;
   return s.client.Validate();
+}
+
+// The settings `watch` needs: the endpoint (flag, else variable), the key format, the filters.
+Result<WatchOptions> FinishWatch(CommonSettings& s, const Args& a, const CLI::App& app,
+                                 const CLI::App& watch) {
+  auto f = ParseKeyFormat(a.key_format);
+  if (!f) return InvalidArgumentError(fmt::format("--key-format: {}", f.error().message()));
+  s.key_format = *f;
+  // The events socket speaks CurveZMQ when the hub's other sockets do: the same keys.
+  if (Status st = ApplyCurve(s, a); !st.ok()) return st;
+  WatchOptions w;
+  w.events_addr = watch.count("--events-addr") > 0 ? a.events_addr : s.client.events_addr;
+  if (w.events_addr.empty()) {
+    return InvalidArgumentError(fmt::format(
+        "watch needs the hub's events endpoint: --events-addr EP or {} (the hub publishes on "
+        "its --events-addr; its ready line shows events=EP)",
+        kEventsAddrEnv));
+  }
+  if (watch.count("--type") > 0) {
+    auto kinds = ParseEventTypes(a.watch_types);
+    if (!kinds) return kinds.error();
+    w.filter.kinds = *kinds;
+  }
+  if (watch.count("--prefix") > 0) {
+    auto prefix = ParseKeyPrefix(a.watch_prefix);
+    if (!prefix) return prefix.error();
+    w.filter.key_prefix = std::move(*prefix);
+  }
+  if (watch.count("--count") > 0) w.count = a.watch_count;
+  // --timeout-ms after `watch` is its own; before it, the common option's value is taken (the
+  // request-deadline variable never applies to watch).
+  if (watch.count("--timeout-ms") > 0) {
+    w.timeout_ms = a.watch_timeout_ms;
+  } else if (app.count("--timeout-ms") > 0) {
+    w.timeout_ms = a.timeout_ms;
+  }
+  return w;
 }
 
 int Main(int argc, char** argv) {
@@ -180,6 +253,26 @@ int Main(int argc, char** argv) {
       "Write a CurveZMQ key pair (no hub needed): PREFIX.key (secret, Z85, mode 0600) and "
       "PREFIX.pub (public, Z85); print the public key");
   keygen->add_option("--out", a.key_prefix, "File prefix")->capture_default_str();
+  auto* watch = app.add_subcommand(
+      "watch",
+      "Follow the hub's catalog changes (--events-addr): a line per stored / removed / evicted "
+      "event, gap and epoch lines; --type, --prefix, --count; see `blockhub watch --help`");
+  watch->add_option("--events-addr", a.events_addr,
+                    "The hub's events endpoint to connect to (the events= of its ready line) "
+                    "[env DYN_REGISTRY_CLIENT_EVENTS_ADDR]");
+  watch->add_option("--type", a.watch_types,
+                    "Print only these event types: a comma list of stored, removed, evicted "
+                    "(default all; gap and epoch lines are always printed)");
+  watch->add_option("--prefix", a.watch_prefix,
+                    "Print only keys starting with these bytes, as hex (the key_hex of --json, "
+                    "e.g. 0a0b)");
+  watch->add_option("--count", a.watch_count, "Exit 0 after printing N events")
+      ->check(CLI::Range(uint64_t{1}, UINT64_MAX));
+  watch
+      ->add_option("--timeout-ms", a.watch_timeout_ms,
+                   "Stop after MS milliseconds: exit 0, or 1 if --count events were not "
+                   "printed by then (default: run until SIGINT/SIGTERM)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{86'400'000}));
 
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
     sub->footer(
@@ -187,6 +280,7 @@ int Main(int argc, char** argv) {
         "--protocol, --key-format, --json) go before or after the subcommand; see "
         "`blockhub --help`.");
   }
+  watch->footer(std::string(kWatchHelp) + "\n\n" + watch->get_footer());
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -194,6 +288,11 @@ int Main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   if (*keygen) return RunKeygen(s, a.key_prefix);
+  if (*watch) {
+    auto w = FinishWatch(s, a, app, *watch);
+    if (!w) return ReportError(s, w.error(), kExitUsage);
+    return RunWatch(s, *w);
+  }
   if (Status st = Finish(s, a, app); !st.ok()) return ReportError(s, st, kExitUsage);
   (void)SetupLogging("warn");
 
