@@ -23,6 +23,41 @@ uint32_t LoadLe32(const unsigned char* p) {
          (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
 }
 
+// The MulticastMessage's writer and reader (not on a per-event path).
+void PutLe(std::string& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+void PutLp16(std::string& out, std::string_view s) {
+  const size_t n = s.size() > 0xffff ? 0xffff : s.size();
+  PutLe(out, n, 2);
+  out.append(s.data(), n);
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view b) : b_(b) {}
+  bool Le(uint64_t& v, int bytes) {
+    if (b_.size() < static_cast<size_t>(bytes)) return false;
+    v = 0;
+    for (int i = 0; i < bytes; ++i)
+      v |= static_cast<uint64_t>(static_cast<uint8_t>(b_[i])) << (8 * i);
+    b_.remove_prefix(static_cast<size_t>(bytes));
+    return true;
+  }
+  bool Lp16(std::string_view& s) {
+    uint64_t n = 0;
+    if (!Le(n, 2) || b_.size() < n) return false;
+    s = b_.substr(0, n);
+    b_.remove_prefix(n);
+    return true;
+  }
+  size_t remaining() const { return b_.size(); }
+
+ private:
+  std::string_view b_;
+};
+
 }  // namespace
 
 std::string_view EventKindName(EventKind kind) {

@@ -124,6 +124,10 @@ void EventSubscriber::Drain() {
 }
 
 void EventSubscriber::Account(std::string_view topic, std::string_view body) {
+  if (topic.starts_with(kMemberTopicPrefix)) {  // a multicast to a member, not an event batch
+    ++counts_.multicasts;
+    return;
+  }
   counts_.bytes += body.size();
   auto batch = DecodeEventBatch(body);
   if (!batch) {

@@ -3,7 +3,8 @@
 // ZeroMQ context with one I/O thread, so it does not share the load clients' I/O thread) that
 // receives every two-frame message until Stop(), decodes each body with DecodeEventBatch and
 // tallies event batches, events, heartbeats (sync batches: count 0, topic `sync`; not events)
-// and sequence gaps. Owned by the bench area.
+// and sequence gaps; multicasts to members (topics `member.*`, the same socket) are only counted.
+// Owned by the bench area.
 //
 // Liveness: a SUB socket receives nothing until its subscription has reached the hub, so the
 // first message received proves the subscription is live (live()): the hub's sync batch for a
@@ -38,6 +39,7 @@ struct SubscriberCounts {
   uint64_t removed = 0;
   uint64_t evicted = 0;
   uint64_t heartbeats = 0;    // sync batches (count 0, topic sync)
+  uint64_t multicasts = 0;    // messages to members (topics member.*), not decoded
   uint64_t bytes = 0;         // body bytes received
   uint64_t gaps = 0;          // batches whose first_seq was above the expected next sequence
   uint64_t missing = 0;       // events those gaps skipped

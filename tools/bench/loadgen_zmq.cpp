@@ -373,13 +373,13 @@ int ReportSubscriber(ZmqTarget& target, EventSubscriber& sub, const WorkloadOpti
               " probe registration(s), %.1f ms; received %" PRIu64 " messages, %" PRIu64
               " event batches, %" PRIu64 " events (stored %" PRIu64 " removed %" PRIu64
               " evicted %" PRIu64 "), %" PRIu64 " heartbeats (sync), %" PRIu64
-              " body bytes; seq %" PRIu64 "..%" PRIu64 " of the hub's %" PRIu64
-              " (published %" PRIu64 " dropped %" PRIu64 "); gaps %" PRIu64 " (%" PRIu64
-              " events), tail not accounted for %" PRIu64 ", out of order %" PRIu64
+              " multicasts, %" PRIu64 " body bytes; seq %" PRIu64 "..%" PRIu64
+              " of the hub's %" PRIu64 " (published %" PRIu64 " dropped %" PRIu64 "); gaps %" PRIu64
+              " (%" PRIu64 " events), tail not accounted for %" PRIu64 ", out of order %" PRIu64
               ", malformed %" PRIu64 ", epochs %" PRIu64 "\n",
               probes, waited_ms, c.messages, c.batches, c.events, c.stored, c.removed, c.evicted,
-              c.heartbeats, c.bytes, c.first_seq, c.last_seq, last_seq, *published, *dropped,
-              c.gaps, c.missing, tail, c.out_of_order, c.malformed, c.epochs);
+              c.heartbeats, c.multicasts, c.bytes, c.first_seq, c.last_seq, last_seq, *published,
+              *dropped, c.gaps, c.missing, tail, c.out_of_order, c.malformed, c.epochs);
   std::printf("SUBSCRIBER %s events=%" PRIu64 " batches=%" PRIu64 " heartbeats=%" PRIu64
               " gaps=%" PRIu64 " missing=%" PRIu64 " tail_missing=%" PRIu64 " out_of_order=%" PRIu64
               " malformed=%" PRIu64 " hub_published=%" PRIu64 " hub_dropped=%" PRIu64 "\n",
