@@ -15,55 +15,15 @@
 
 #include "codec/message.h"
 #include "common/clock.h"
+#include "hub/core/decider.h"
 #include "hub/core/hub_config.h"
 
 namespace blockhub {
 
 class CatalogStore;
 
-// A lease owner: the v2 client_id, or (v1) a 64-bit hash of the peer's ROUTER routing id.
-using OwnerId = uint64_t;
-
-// Why an entry left the catalog.
-enum class EraseReason : uint8_t {
-  kRemoved = 1,  // by a Remove request
-  kEvicted = 2,  // by the eviction policy, to make room for a new entry
-};
-
-// Observes every change to the catalog in the order applied (inserts by Register/RegisterSync,
-// erases by Remove and by eviction). The write-ahead log and the change-event publisher implement
-// it. Called on the core's thread, synchronously; must not call back into the core.
-class CatalogListener {
- public:
-  virtual ~CatalogListener() = default;
-  virtual void OnInsert(const Entry& entry) = 0;
-  virtual void OnErase(std::string_view key, EraseReason reason) = 0;
-};
-
-// Monotonic counters (since start) and gauges. Names in Stats/metrics are documented in
-// hub/STATS.md.
-struct HubCounters {
-  // leases
-  uint64_t leases_granted = 0;            // new leases
-  uint64_t leases_refreshed = 0;          // same owner asked again / Renew
-  uint64_t leases_offload_refreshed = 0;  // the CanOffload part of leases_refreshed (Granted)
-  uint64_t leases_denied = 0;             // Leased answers
-  uint64_t leases_released_by_register = 0;
-  uint64_t leases_released = 0;  // by Release
-  uint64_t leases_expired = 0;
-  uint64_t lease_capacity_errors = 0;  // CanOffload answered with code 6
-  // catalog
-  uint64_t entries_stored = 0;          // inserts
-  uint64_t entries_already_stored = 0;  // registrations of a present key
-  uint64_t entries_rejected = 0;        // refused by capacity (eviction none)
-  uint64_t entries_removed = 0;         // by Remove
-  uint64_t entries_evicted = 0;         // by the eviction policy
-  uint64_t match_hits = 0;
-  uint64_t match_misses = 0;
-  uint64_t offload_already_stored = 0;  // AlreadyStored answers to CanOffload
-};
-
-class HubCore {
+// The in-process Decider: the memory store behind the lease table, capacity and eviction.
+class HubCore final : public Decider {
  public:
   // `store` (required) holds the entries: e.g. MakeMemoryCatalogStore() (hub/store/).
   HubCore(HubConfig config, std::unique_ptr<CatalogStore> store);
@@ -74,18 +34,18 @@ class HubCore {
   // Answers one decoded query request (any request type valid on the query channel) from `owner`
   // in the request's version; v2 responses carry the config's epoch. Requests that violate a
   // limit the codec cannot see (e.g. the live-lease bound) get an ErrorResponse and have no effect.
-  Message Handle(OwnerId owner, const Message& request, TimePoint now);
+  Message Handle(OwnerId owner, const Message& request, TimePoint now) override;
 
   // Applies a fire-and-forget Register (PULL channel), entry by entry. Returns per-entry statuses
   // (the server counts rejections; nothing is sent back).
-  std::vector<RegisterStatus> Apply(OwnerId owner, const Register& reg, TimePoint now);
+  std::vector<RegisterStatus> Apply(OwnerId owner, const Register& reg, TimePoint now) override;
 
   // Expires leases whose deadline is <= now, doing at most `max_work` units of work. Returns the
   // number of leases expired. Expired leases are already treated as absent by every operation;
   // Tick only reclaims their memory and counts them.
-  size_t Tick(TimePoint now, size_t max_work = 4096);
+  size_t Tick(TimePoint now, size_t max_work = 4096) override;
   // The earliest lease deadline still to be swept, if any (the loop's poll timeout).
-  std::optional<TimePoint> NextLeaseDeadline() const;
+  std::optional<TimePoint> NextLeaseDeadline() const override;
 
   // Recovery: inserts an entry as if registered (capacity and eviction apply) without calling
   // the listener and without lease effects. Returns false if it was already present.
@@ -104,12 +64,12 @@ class HubCore {
 
   void SetListener(CatalogListener* listener);  // not owned; nullptr to detach
   // A second, independent observer (the change-event publisher), called after the first.
-  void SetEventListener(CatalogListener* listener);  // not owned; nullptr to detach
+  void SetEventListener(CatalogListener* listener) override;  // not owned; nullptr to detach
 
-  const HubConfig& config() const;
-  const HubCounters& counters() const;
-  uint64_t entry_count() const;
-  uint64_t active_leases() const;
+  const HubConfig& config() const override;
+  const HubCounters& counters() const override;
+  uint64_t entry_count() const override;
+  uint64_t active_leases() const override;
   // The v2 Stats body: every counter and gauge by its documented name.
   StatsResponse StatsSnapshot() const;
 

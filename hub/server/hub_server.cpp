@@ -1,6 +1,6 @@
 // HubServer's loop: one thread, zmq_poll over the ROUTER, the PULL, an eventfd (RequestStop) and
 // an optional stop fd; several messages per wakeup per socket; lease expiry by bounded Tick calls
-// timed by HubCore::NextLeaseDeadline. Uses libzmq's C API directly (errno-based, no exceptions).
+// timed by Decider::NextLeaseDeadline. Uses libzmq's C API directly (errno-based, no exceptions).
 #include "hub/server/hub_server.h"
 
 #include <sys/eventfd.h>
@@ -496,7 +496,7 @@ void HubServer::Impl::Drain() {
       counters.register_rejected);
 }
 
-Result<HubServer> HubServer::Create(ServerOptions options, HubCore& core, const Clock& clock) {
+Result<HubServer> HubServer::Create(ServerOptions options, Decider& core, const Clock& clock) {
   auto impl = std::make_unique<Impl>(std::move(options), core, clock);
   if (Status s = impl->Bind(); !s.ok()) return s;
   return HubServer(std::move(impl));

@@ -1,8 +1,9 @@
 // HubServer: the hub's ZeroMQ adapter (the only ZeroMQ code in hub/). A ROUTER answers queries and
-// a PULL takes registrations, framing exactly as PROTOCOL.md §1-§2; every decoded frame goes to the
-// HubCore and every answer goes back through one function (SendReply).
+// a PULL takes registrations, framing exactly as PROTOCOL.md §1-§2; every decoded frame goes to
+// the Decider (HubCore, or another backend) and every answer goes back through one function
+// (SendReply).
 //
-// Threading: Run() is the loop; the thread that calls it owns the sockets, the HubCore (borrowed,
+// Threading: Run() is the loop; the thread that calls it owns the sockets, the Decider (borrowed,
 // no locks), the optional Persistence (borrowed) and every counter. RequestStop() (also
 // async-signal-safe) and RequestMetricsSnapshot() are the only calls allowed from other threads:
 // both go through an eventfd the loop polls, so nothing is shared unsynchronised.
@@ -29,7 +30,7 @@
 #include "codec/message.h"
 #include "common/clock.h"
 #include "common/status.h"
-#include "hub/core/hub_core.h"
+#include "hub/core/decider.h"
 #include "hub/metrics/metrics_snapshot.h"
 #include "security/authorized_keys.h"
 
@@ -60,7 +61,7 @@ struct ServerOptions {
   // With persistence: log records not yet durable, and held RegisterSync replies, at which the
   // loop stops reading requests until the log catches up (backpressure, nothing dropped).
   uint64_t max_unsynced = 1'000'000;
-  // Work units handed to HubCore::Tick per wakeup (bounds the time lease expiry can take).
+  // Work units handed to Decider::Tick per wakeup (bounds the time lease expiry can take).
   size_t max_tick_work = 4096;
   // Longest poll timeout when no lease deadline is pending.
   std::chrono::milliseconds idle_poll{1000};
@@ -134,7 +135,7 @@ class HubServer {
   // Binds both sockets. Errors: InvalidArgument for a bad endpoint (the message names it),
   // Unavailable for a bind that failed otherwise (e.g. address in use).
   // `core` and `clock` must outlive the server.
-  static Result<HubServer> Create(ServerOptions options, HubCore& core, const Clock& clock);
+  static Result<HubServer> Create(ServerOptions options, Decider& core, const Clock& clock);
   HubServer(HubServer&&) noexcept;
   HubServer& operator=(HubServer&&) noexcept;
   ~HubServer();

@@ -27,7 +27,7 @@
 namespace blockhub {
 
 struct HubServer::Impl {
-  Impl(ServerOptions o, HubCore& c, const Clock& k)
+  Impl(ServerOptions o, Decider& c, const Clock& k)
       : options(std::move(o)), core(c), clock(k), start_time(k.Now()) {}
   ~Impl() {
     if (events) core.SetEventListener(nullptr);
@@ -110,7 +110,7 @@ struct HubServer::Impl {
   void MaybeLogSummary(TimePoint now);
 
   ServerOptions options;
-  HubCore& core;
+  Decider& core;
   const Clock& clock;
   const TimePoint start_time;
   ZmqContext context;

@@ -96,6 +96,9 @@ class Runner {
     std::vector<Item> items;
     std::future<Result<CanOffloadResult>> reply;
   };
+  // Files at least this large are chunked with a parallel boundary search.
+  static constexpr size_t kParallelScanBytes = 16u << 20;
+  std::vector<size_t> ParallelCuts(std::span<const uint8_t> all) const;
   Batch Start(std::vector<Item> items);
   Status Resolve(Batch& b);
   bool SeenBefore(const std::string& key) {
@@ -115,6 +118,22 @@ class Runner {
   std::mutex mu_;
   std::unordered_set<std::string> done_;
 };
+
+std::vector<size_t> Runner::ParallelCuts(std::span<const uint8_t> all) const {
+  const size_t parts = static_cast<size_t>(o_.jobs);
+  std::vector<std::vector<Chunker::Candidate>> found(parts);
+  std::vector<std::thread> scanners;
+  const size_t step = (all.size() + parts - 1) / parts;
+  for (size_t p = 0; p < parts; ++p) {
+    const size_t begin = std::min(all.size(), p * step);
+    const size_t end = std::min(all.size(), begin + step);
+    scanners.emplace_back([&, p, begin, end] { found[p] = chunker_.Scan(all, begin, end); });
+  }
+  for (auto& t : scanners) t.join();
+  std::vector<Chunker::Candidate> cands;
+  for (auto& f : found) cands.insert(cands.end(), f.begin(), f.end());
+  return chunker_.Cuts(all, cands);
+}
 
 Runner::Batch Runner::Start(std::vector<Item> items) {
   Batch b;
@@ -256,6 +275,13 @@ Status Runner::ProcessFile(const Source& src, ManifestEntry& e) {
   std::span<const uint8_t> all(base, size);
   StreamHasher file_hash(o_.hash);
   file_hash.Update(all);
+  // A large file's boundaries are searched by --jobs threads at once (Scan on equal ranges, then
+  // the serial Cuts walk: exactly the boundaries NextLength gives), so the last file of a run does
+  // not leave the other cores idle.
+  std::vector<size_t> lengths;
+  const bool parallel = o_.jobs > 1 && size >= kParallelScanBytes;
+  if (parallel) lengths = ParallelCuts(all);
+  size_t next_length = 0;
   Status status = Status::Ok();
   std::optional<Batch> inflight;
   std::vector<Item> items;
@@ -271,7 +297,7 @@ Status Runner::ProcessFile(const Source& src, ManifestEntry& e) {
   };
   size_t off = 0;
   while (off < size && status.ok() && !stopped()) {
-    size_t len = chunker_.NextLength(all.subspan(off));
+    size_t len = parallel ? lengths[next_length++] : chunker_.NextLength(all.subspan(off));
     auto data = all.subspan(off, len);
     std::string key = Hash128(o_.hash, data);
     e.chunks.push_back({key, static_cast<uint32_t>(len)});
