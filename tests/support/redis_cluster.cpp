@@ -190,7 +190,9 @@ std::vector<std::string> NodeArgv(int port, const std::string& dir, bool cluster
     argv.insert(argv.end(),
                 {"--cluster-enabled", "yes", "--cluster-config-file", dir + "/nodes.conf",
                  "--cluster-node-timeout", std::to_string(LocalRedisCluster::kNodeTimeoutMs),
-                 "--cluster-replica-validity-factor", "0"});
+                 "--cluster-replica-validity-factor", "0",
+                 // A replica's first sync starts at once (the default waits 5 s for more replicas).
+                 "--repl-diskless-sync-delay", "0"});
   }
   return argv;
 }
