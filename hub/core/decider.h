@@ -61,6 +61,24 @@ struct HubCounters {
   uint64_t match_hits = 0;
   uint64_t match_misses = 0;
   uint64_t offload_already_stored = 0;  // AlreadyStored answers to CanOffload
+  // worker membership
+  uint64_t members_announced = 0;  // accepted Announces with a TTL (joins and renewals)
+  uint64_t members_joined = 0;     // the part of members_announced that made a new member
+  uint64_t members_withdrawn = 0;  // live members removed by an Announce with TTL 0
+  uint64_t members_expired = 0;    // members whose TTL lapsed without a request from them
+  uint64_t member_capacity_errors = 0;  // Announces refused: max_members live members
+  uint64_t multicasts = 0;              // Multicast requests that published
+  uint64_t multicast_recipients = 0;    // members matched by them (one message each)
+  uint64_t leases_released_by_departure = 0;  // live leases of members that expired or withdrew
+};
+
+// Receives the multicast messages a decider decides to send (the server's events publisher puts
+// each on the PUB socket, topic member.<id>). Called on the decider's thread, synchronously; must
+// not block and must not call back into the decider.
+class MemberMessageSink {
+ public:
+  virtual ~MemberMessageSink() = default;
+  virtual void Deliver(uint64_t member_id, uint64_t sender, std::string_view payload) = 0;
 };
 
 class Decider {
@@ -73,17 +91,27 @@ class Decider {
   // Applies a fire-and-forget Register (PULL channel), entry by entry: per-entry statuses.
   virtual std::vector<RegisterStatus> Apply(OwnerId owner, const Register& reg,
                                             TimePoint now) = 0;
-  // Expires leases due by `now` (at most `max_work` units of work); returns how many.
+  // Expires members and leases due by `now` (at most `max_work` units of work on each; a member
+  // that expires has its live leases released at once); returns how many leases expired.
   virtual size_t Tick(TimePoint now, size_t max_work) = 0;
-  // The earliest lease deadline still to be swept, if any (the loop's poll timeout).
+  // The earliest lease deadline still to be swept, if any.
   virtual std::optional<TimePoint> NextLeaseDeadline() const = 0;
+  // The earliest lease or member deadline still to be swept, if any (the loop's poll timeout).
+  virtual std::optional<TimePoint> NextDeadline() const = 0;
   // The change-event publisher (not owned; nullptr to detach): the changes this decider applied.
   virtual void SetEventListener(CatalogListener* listener) = 0;
+  // Multicast delivery (not owned; nullptr = none: Multicast then answers wrong_channel, the hub
+  // has no events socket).
+  virtual void SetMemberSink(MemberMessageSink* sink) = 0;
+  // Member times go on the wire as unix ms = (TimePoint + offset) / 1 ms; the server sets the
+  // offset once at start (system clock minus its clock). Default 0.
+  virtual void SetWallClockOffset(Duration offset) = 0;
 
   virtual const HubConfig& config() const = 0;
   virtual const HubCounters& counters() const = 0;
   virtual uint64_t entry_count() const = 0;
   virtual uint64_t active_leases() const = 0;
+  virtual uint64_t member_count() const = 0;  // members held (expired ones not yet swept included)
 };
 
 }  // namespace blockhub

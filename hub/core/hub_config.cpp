@@ -66,6 +66,14 @@ Status ValidateHubConfig(const HubConfig& config) {
   if (l.max_value_bytes > 65535 || l.max_metadata_bytes > 65535) {
     return InvalidArgumentError("max_value_bytes and max_metadata_bytes must be <= 65535");
   }
+  if (config.max_members == 0) return InvalidArgumentError("max_members must be at least 1");
+  if (config.max_member_ttl.count() <= 0 || config.max_member_ttl.count() > 0xFFFF'FFFFll) {
+    return InvalidArgumentError("max member TTL must be 1 .. 4294967295 ms");
+  }
+  if (l.max_member_metadata_bytes > 65535 || l.max_multicast_bytes > 65535) {
+    return InvalidArgumentError(
+        "max_member_metadata_bytes and max_multicast_bytes must be <= 65535");
+  }
   if (config.inline_payload_bytes > 4096) {
     return InvalidArgumentError("inline_payload_bytes must be <= 4096");
   }

@@ -30,6 +30,11 @@ struct HubConfig {
   // (8-byte reference inline). 0 = automatic: 24 for positional keys (Dynamo's RemoteKey values),
   // 8 otherwise (a u64 value, no metadata). Memory only: never changes behaviour.
   uint32_t inline_payload_bytes = 0;
+  // Worker membership (codec/FORMAT.md "Members"); the metadata and multicast byte limits are in
+  // `limits`. A new member beyond max_members gets error 6 (capacity); an Announce TTL above
+  // max_member_ttl is cut to it (the AnnounceResponse says the TTL applied).
+  uint64_t max_members = 10'000;
+  std::chrono::milliseconds max_member_ttl{600'000};
 };
 
 // Per-entry structures (the catalog's index, the eviction policy's arrays) are sized for the
@@ -41,7 +46,9 @@ inline constexpr uint64_t kMaxPresizedEntries = uint64_t{1} << 25;
 uint64_t EffectiveMaxLeases(const HubConfig& config);
 
 // Start-up check of a whole config: capacity 1 .. 2^32-2, a lease TTL of 1 ms .. 2^32-1 ms,
-// tail needs u64 or positional keys, positional needs positional keys, sizes the catalog can hold.
+// tail needs u64 or positional keys, positional needs positional keys, sizes the catalog can hold,
+// max_members >= 1, a member TTL bound of 1 ms .. 2^32-1 ms, member metadata and multicast
+// payload limits <= 65535.
 Status ValidateHubConfig(const HubConfig& config);
 
 }  // namespace blockhub

@@ -145,17 +145,22 @@ Message HubCore::Handle(OwnerId owner, const Message& request, TimePoint now) {
   return impl_->Dispatch(owner, request, now);
 }
 
-std::vector<RegisterStatus> HubCore::Apply(OwnerId /*owner*/, const Register& reg, TimePoint now) {
+std::vector<RegisterStatus> HubCore::Apply(OwnerId owner, const Register& reg, TimePoint now) {
   // Registrations carry no lease owner: registration by anyone drops the key's lease.
   if (!impl_->CheckEntries(reg.entries).ok()) {
     return std::vector<RegisterStatus>(reg.entries.size(), RegisterStatus::kRejected);
   }
   std::vector<RegisterStatus> out;
   impl_->RegisterAll(reg.entries, now, &out);
+  // A v2 registration from a member is a heartbeat too (v1 frames come with owner 0).
+  if (owner != 0) impl_->members.Heartbeat(owner, now);
   return out;
 }
 
-size_t HubCore::Tick(TimePoint now, size_t max_work) { return impl_->leases.Tick(now, max_work); }
+size_t HubCore::Tick(TimePoint now, size_t max_work) {
+  impl_->ExpireMembers(now, max_work);
+  return impl_->leases.Tick(now, max_work);
+}
 
 std::optional<TimePoint> HubCore::NextLeaseDeadline() const { return impl_->leases.NextDeadline(); }
 

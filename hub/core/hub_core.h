@@ -37,15 +37,22 @@ class HubCore final : public Decider {
   Message Handle(OwnerId owner, const Message& request, TimePoint now) override;
 
   // Applies a fire-and-forget Register (PULL channel), entry by entry. Returns per-entry statuses
-  // (the server counts rejections; nothing is sent back).
+  // (the server counts rejections; nothing is sent back). `owner` (the v2 client id, bound to
+  // the key under CurveZMQ; 0 for v1) takes no lease; a member's registration is its heartbeat.
   std::vector<RegisterStatus> Apply(OwnerId owner, const Register& reg, TimePoint now) override;
 
-  // Expires leases whose deadline is <= now, doing at most `max_work` units of work. Returns the
-  // number of leases expired. Expired leases are already treated as absent by every operation;
-  // Tick only reclaims their memory and counts them.
+  // Expires members and leases whose deadline is <= now, doing at most `max_work` units of work
+  // on each. A member that expires has its live leases released at once. Returns the number of
+  // leases expired. Expired leases and members are already treated as absent by every
+  // operation; Tick reclaims their memory and counts them (and releases departed members' leases).
   size_t Tick(TimePoint now, size_t max_work = 4096) override;
-  // The earliest lease deadline still to be swept, if any (the loop's poll timeout).
+  // The earliest lease deadline still to be swept, if any.
   std::optional<TimePoint> NextLeaseDeadline() const override;
+  // The earliest lease or member deadline still to be swept, if any (the loop's poll timeout).
+  std::optional<TimePoint> NextDeadline() const override;
+  // Multicast delivery and member times: see Decider.
+  void SetMemberSink(MemberMessageSink* sink) override;
+  void SetWallClockOffset(Duration offset) override;
 
   // Recovery: inserts an entry as if registered (capacity and eviction apply) without calling
   // the listener and without lease effects. Returns false if it was already present.
@@ -70,6 +77,7 @@ class HubCore final : public Decider {
   const HubCounters& counters() const override;
   uint64_t entry_count() const override;
   uint64_t active_leases() const override;
+  uint64_t member_count() const override;
   // The v2 Stats body: every counter and gauge by its documented name.
   StatsResponse StatsSnapshot() const;
 

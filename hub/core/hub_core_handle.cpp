@@ -87,6 +87,7 @@ Message HubCore::Impl::ErrorReply(ProtocolVersion version, const Status& error) 
 struct HubCore::Impl::Dispatcher {
   HubCore::Impl& core;
   OwnerId owner;
+  uint64_t client_id;  // the request header's (v2), for the member table
   TimePoint now;
   ProtocolVersion version;
 
@@ -221,6 +222,13 @@ struct HubCore::Impl::Dispatcher {
 
   Message operator()(const Stats&) const { return core.Reply(version, core.StatsBody()); }
 
+  // Worker membership (v2 only: Dispatch refuses v2-only types in v1).
+  Message operator()(const Announce& r) const {
+    return core.HandleAnnounce(owner, client_id, r, now);
+  }
+  Message operator()(const Enumerate& r) const { return core.HandleEnumerate(r, now); }
+  Message operator()(const Multicast& r) const { return core.HandleMulticast(owner, r, now); }
+
   // Register (registration channel only) and every response type.
   template <typename T>
   Message operator()(const T&) const {
@@ -239,7 +247,14 @@ Message HubCore::Impl::Dispatch(OwnerId owner, const Message& request, TimePoint
   if (version == ProtocolVersion::kV1 && IsV2OnlyType(type)) {
     return ErrorReply(version, Status(StatusCode::kUnknownType, "type not in version 1"));
   }
-  return std::visit(Dispatcher{*this, owner, now, version}, request.body);
+  Message reply =
+      std::visit(Dispatcher{*this, owner, request.client_id, now, version}, request.body);
+  // Every v2 request of a live member that had an effect is a heartbeat (an Announce is its own).
+  if (version == ProtocolVersion::kV2 && type != MessageType::kAnnounce &&
+      !std::holds_alternative<ErrorResponse>(reply.body)) {
+    members.Heartbeat(owner, now);
+  }
+  return reply;
 }
 
 }  // namespace blockhub

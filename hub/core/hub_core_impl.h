@@ -12,6 +12,7 @@
 #include "hub/core/eviction_policy.h"
 #include "hub/core/hub_core.h"
 #include "hub/core/lease_table.h"
+#include "hub/core/member_table.h"
 
 namespace blockhub {
 
@@ -55,12 +56,26 @@ struct HubCore::Impl {
   struct Dispatcher;
   Message Dispatch(OwnerId owner, const Message& request, TimePoint now);
 
+  // Worker membership (hub_core_members.cpp).
+  Message HandleAnnounce(OwnerId owner, uint64_t client_id, const Announce& r, TimePoint now);
+  Message HandleEnumerate(const Enumerate& r, TimePoint now);
+  Message HandleMulticast(OwnerId sender, const Multicast& r, TimePoint now);
+  // Members past their deadline leave (at most max_work heap items), their leases released.
+  void ExpireMembers(TimePoint now, size_t max_work);
+  // `departed` (any order) have left: their live leases are released at once, and counted.
+  void ReleaseLeasesOf(std::vector<uint64_t>& departed, TimePoint now);
+  uint64_t UnixMs(TimePoint t) const;
+
   HubConfig config;
   std::unique_ptr<CatalogStore> store;
   std::unique_ptr<EvictionPolicy> policy;
   LeaseTable leases;
   CatalogListener* listener = nullptr;
   CatalogListener* event_listener = nullptr;
+  MemberTable members;
+  MemberMessageSink* member_sink = nullptr;
+  Duration wall_offset{0};
+  std::vector<uint64_t> departed;  // scratch for ExpireMembers
   HubCounters counters;  // lease fields are copied from `leases` on read
   uint64_t max_leases;
   size_t fixed_key_len;                     // 0 for bytes keys

@@ -13,6 +13,7 @@ const HubCounters& HubCore::Impl::SyncedCounters() {
   counters.leases_released_by_register = l.released_by_register;
   counters.leases_released = l.released;
   counters.leases_expired = l.expired;
+  counters.leases_released_by_departure = l.released_by_departure;
   return counters;
 }
 
@@ -36,12 +37,22 @@ StatsResponse HubCore::Impl::StatsBody() {
       {"match_hits", c.match_hits},
       {"match_misses", c.match_misses},
       {"offload_already_stored", c.offload_already_stored},
+      {"members_announced", c.members_announced},
+      {"members_joined", c.members_joined},
+      {"members_withdrawn", c.members_withdrawn},
+      {"members_expired", c.members_expired},
+      {"member_capacity_errors", c.member_capacity_errors},
+      {"multicasts", c.multicasts},
+      {"multicast_recipients", c.multicast_recipients},
+      {"leases_released_by_departure", c.leases_released_by_departure},
       // gauges
       {"entries", store->size()},
       {"capacity", config.capacity},
       {"active_leases", leases.size()},
       {"max_leases", max_leases},
       {"lease_ttl_ms", static_cast<uint64_t>(config.lease_ttl.count())},
+      {"members", members.size()},
+      {"max_members", config.max_members},
   };
   return out;
 }

@@ -101,6 +101,20 @@ bool LeaseTable::DropForRegister(std::string_view key, TimePoint now) {
   return true;
 }
 
+size_t LeaseTable::ReleaseOwners(std::span<const uint64_t> owners, TimePoint now) {
+  if (owners.empty() || slab_.size() == 0) return 0;
+  const int64_t now_ns = Ns(now);
+  size_t released = 0;
+  for (uint32_t idx = 0; idx < slab_.index_limit(); ++idx) {
+    if (!slab_.IsLive(idx) || Deadline(idx) <= now_ns) continue;  // expired: Tick's to count
+    if (!std::binary_search(owners.begin(), owners.end(), Owner(idx))) continue;
+    slab_.Erase(idx);  // its queue item becomes stale (no longer matches a live record)
+    ++released;
+  }
+  counters_.released_by_departure += released;
+  return released;
+}
+
 size_t LeaseTable::Tick(TimePoint now, size_t max_work) {
   size_t expired = 0;
   const int64_t now_ns = Ns(now);

@@ -31,6 +31,7 @@ struct LeaseCounters {
   uint64_t released_by_register = 0;
   uint64_t released = 0;  // by Release
   uint64_t expired = 0;
+  uint64_t released_by_departure = 0;  // live leases of members that expired or withdrew
 };
 
 class LeaseTable {
@@ -61,6 +62,11 @@ class LeaseTable {
   bool Release(std::string_view key, uint64_t owner, TimePoint now);
   // The key was registered: drops any lease on it. True if a live lease was dropped.
   bool DropForRegister(std::string_view key, TimePoint now);
+
+  // Drops every live lease held by one of `owners` (sorted ascending); returns how many. One walk
+  // over the table (no per-owner index: the lease hot path stays as it is), so callers batch the
+  // owners that departed together.
+  size_t ReleaseOwners(std::span<const uint64_t> owners, TimePoint now);
 
   // Expires leases with deadline <= now, popping at most `max_work` queue items. Returns the
   // number of leases expired.

@@ -22,6 +22,12 @@ std::string_view QueryTypeLabel(QueryType t) {
       return "hello";
     case QueryType::kStats:
       return "stats";
+    case QueryType::kAnnounce:
+      return "announce";
+    case QueryType::kEnumerate:
+      return "enumerate";
+    case QueryType::kMulticast:
+      return "multicast";
   }
   return "unknown";
 }
@@ -69,6 +75,12 @@ std::optional<QueryType> QueryTypeOf(MessageType t) {
       return QueryType::kHello;
     case MessageType::kStats:
       return QueryType::kStats;
+    case MessageType::kAnnounce:
+      return QueryType::kAnnounce;
+    case MessageType::kEnumerate:
+      return QueryType::kEnumerate;
+    case MessageType::kMulticast:
+      return QueryType::kMulticast;
     default:
       return std::nullopt;
   }

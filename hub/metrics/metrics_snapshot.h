@@ -29,10 +29,14 @@ enum class QueryType : uint8_t {
   kRelease,
   kHello,
   kStats,
+  kAnnounce,
+  kEnumerate,
+  kMulticast,
 };
-inline constexpr size_t kQueryTypeCount = 9;
+inline constexpr size_t kQueryTypeCount = 12;
 
-// "can_offload", "match", "remove", "touch", "register_sync", "renew", "release", "hello", "stats".
+// "can_offload", "match", "remove", "touch", "register_sync", "renew", "release", "hello", "stats",
+// "announce", "enumerate", "multicast".
 std::string_view QueryTypeLabel(QueryType t);
 // The query type of a request on the query channel; nullopt for Register (the PULL channel, counted
 // as register batches) and for response types.
@@ -87,6 +91,7 @@ struct SecurityStats {
 struct EventStats {
   uint64_t published = 0;  // events handed to the PUB socket
   uint64_t dropped = 0;    // events in batches a subscriber's queue could not take
+  uint64_t multicast_dropped = 0;  // MulticastMessages a subscriber's queue could not take
 };
 
 struct PersistenceStats {
@@ -108,6 +113,7 @@ struct MetricsSnapshot {
   // Gauges read from the core.
   uint64_t records_current = 0;  // HubCore::entry_count()
   uint64_t lease_active = 0;     // HubCore::active_leases()
+  uint64_t members_current = 0;  // HubCore::member_count()
   // Monotonic core counters, copied as they are (HubCore::counters()).
   HubCounters core;
 

@@ -183,6 +183,25 @@ void WriteRegistrations(Writer& w, const MetricsSnapshot& s) {
   w.Sample("registry_evictions_total", {{"policy", s.eviction}}, c.entries_evicted);
 }
 
+void WriteMembers(Writer& w, const MetricsSnapshot& s) {
+  const HubCounters& c = s.core;
+  Gauge(w, "registry_members_current", "Live workers announced (Announce), expired ones not yet "
+        "swept included.", s.members_current);
+  Counter(w, "registry_member_announces_total",
+          "Accepted Announces with a TTL (new members and renewals).", c.members_announced);
+  Counter(w, "registry_member_expirations_total",
+          "Members whose TTL lapsed without a request from them.", c.members_expired);
+  Counter(w, "registry_member_withdrawals_total", "Members that withdrew (Announce TTL 0).",
+          c.members_withdrawn);
+  Counter(w, "registry_multicasts_total", "Multicast requests that published.", c.multicasts);
+  Counter(w, "registry_multicast_recipients_total",
+          "Members matched by Multicast requests (one message published to each).",
+          c.multicast_recipients);
+  Counter(w, "registry_lease_released_by_departure_total",
+          "Live leases released because their owner's membership ended (expired or withdrew).",
+          c.leases_released_by_departure);
+}
+
 void WriteDrops(Writer& w, const MetricsSnapshot& s) {
   constexpr std::string_view kName = "registry_frames_dropped_total";
   w.Family(kName, "counter", "Frames received or replies produced that could not be used.");
@@ -239,6 +258,7 @@ std::string RenderPrometheus(const MetricsSnapshot& snapshot) {
   WriteQueries(w, snapshot);
   WriteLeases(w, snapshot);
   WriteRegistrations(w, snapshot);
+  WriteMembers(w, snapshot);
   WriteDrops(w, snapshot);
   WriteSecurity(w, snapshot.security);
   if (snapshot.persistence) WritePersistence(w, *snapshot.persistence);
@@ -248,6 +268,9 @@ std::string RenderPrometheus(const MetricsSnapshot& snapshot) {
     Counter(w, "registry_events_dropped_total",
             "Change events dropped because a subscriber's queue was full (--events-hwm).",
             snapshot.events->dropped);
+    Counter(w, "registry_multicast_dropped_total",
+            "Multicast messages dropped because a subscriber's queue was full (--events-hwm).",
+            snapshot.events->multicast_dropped);
   }
   return w.Take();
 }

@@ -32,6 +32,23 @@ bool EventPublisher::Send(std::string_view topic, std::string_view body) {
          zmq_send(pub_, body.data(), body.size(), ZMQ_DONTWAIT) >= 0;
 }
 
+void EventPublisher::Deliver(uint64_t member_id, uint64_t sender, std::string_view payload) {
+  // The codec limits payloads to lp16, so encoding cannot fail here.
+  if (!EncodeMulticastMessage(MulticastMessage{epoch_, member_id, sender, payload},
+                              multicast_body_)
+           .ok()) {
+    ++counters_.multicast_dropped;
+    return;
+  }
+  const std::string topic = MemberTopic(member_id);
+  if (zmq_send(pub_, topic.data(), topic.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
+      zmq_send(pub_, multicast_body_.data(), multicast_body_.size(), ZMQ_DONTWAIT) >= 0) {
+    ++counters_.multicast_published;
+  } else {
+    ++counters_.multicast_dropped;
+  }
+}
+
 void EventPublisher::Flush() {
   if (!open_) return;
   open_ = false;

@@ -24,9 +24,14 @@ struct EventCounters {
   uint64_t dropped = 0;    // events in batches the socket refused (a subscriber at its HWM)
   uint64_t batches = 0;    // EventBatch frames handed to the PUB socket
   uint64_t syncs = 0;      // empty sync batches handed to the PUB socket (joins, heartbeats)
+  uint64_t multicast_published = 0;  // MulticastMessages handed to the PUB socket
+  uint64_t multicast_dropped = 0;    // MulticastMessages the socket refused (a subscriber's HWM)
 };
 
-class EventPublisher final : public CatalogListener {
+// Also the core's MemberMessageSink: a multicast goes out at once as one PUB message per member
+// (topic member.<id>, body a MulticastMessage), never waiting; it is not a batch (no sequence
+// number, and it does not put off the next heartbeat).
+class EventPublisher final : public CatalogListener, public MemberMessageSink {
  public:
   // `pub` is a bound ZMQ_PUB socket with ZMQ_XPUB_NODROP set (not owned).
   EventPublisher(void* pub, uint64_t epoch, const Clock& clock)
@@ -34,6 +39,7 @@ class EventPublisher final : public CatalogListener {
 
   void OnInsert(const Entry& entry) override;
   void OnErase(std::string_view key, EraseReason reason) override;
+  void Deliver(uint64_t member_id, uint64_t sender, std::string_view payload) override;
   // Sends the pending batch, if any. Never blocks.
   void Flush();
   // Sends the pending batch, then an empty sync batch. Never blocks.
@@ -60,6 +66,7 @@ class EventPublisher final : public CatalogListener {
   bool open_ = false;  // a batch is being filled
   EventKind kind_ = EventKind::kStored;
   EventBatchWriter writer_;
+  std::string multicast_body_;  // reused
   EventCounters counters_;
 };
 

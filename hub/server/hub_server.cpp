@@ -1,6 +1,7 @@
 // HubServer's loop: one thread, zmq_poll over the ROUTER, the PULL, an eventfd (RequestStop) and
 // an optional stop fd; several messages per wakeup per socket; lease expiry by bounded Tick calls
-// timed by Decider::NextLeaseDeadline. Uses libzmq's C API directly (errno-based, no exceptions).
+// timed by Decider::NextDeadline (leases and members). Uses libzmq's C API directly (errno-based,
+// no exceptions).
 #include "hub/server/hub_server.h"
 
 #include <sys/eventfd.h>
@@ -53,6 +54,10 @@ uint32_t ReadRequestId(std::string_view frame) {
 
 Status HubServer::Impl::Bind() {
   if (Status s = context.Open(); !s.ok()) return s;
+  // Member times go on the wire as unix ms: the wall clock's offset from the loop's clock, once.
+  core.SetWallClockOffset(
+      std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch()) -
+      clock.Now().time_since_epoch());
   if (Status s = stop_event.Open(); !s.ok()) return s;
   if (Status s = metrics_event.Open(); !s.ok()) return s;
   const int linger = static_cast<int>(options.linger.count());
@@ -99,6 +104,7 @@ Status HubServer::Impl::Bind() {
     events_endpoint = std::move(*e);
     events.emplace(pub.get(), core.config().epoch, clock);
     core.SetEventListener(&*events);
+    core.SetMemberSink(&*events);  // Multicast publishes here; without events it is refused
   }
   return Status::Ok();
 }
@@ -114,6 +120,8 @@ void HubServer::Impl::FlushEvents() {
   counters.events_published = events->counters().published;
   counters.events_dropped = events->counters().dropped;
   counters.events_syncs = events->counters().syncs;
+  counters.multicast_published = events->counters().multicast_published;
+  counters.multicast_dropped = events->counters().multicast_dropped;
 }
 
 void HubServer::Impl::ReadSubscriptions(size_t max) {
@@ -130,7 +138,7 @@ void HubServer::Impl::ReadSubscriptions(size_t max) {
 long HubServer::Impl::PollTimeoutMs() const {
   if (options.persistence != nullptr && options.persistence->PollTimeoutMs() == 0) return 0;
   const auto idle = static_cast<long>(options.idle_poll.count());
-  std::optional<TimePoint> deadline = core.NextLeaseDeadline();
+  std::optional<TimePoint> deadline = core.NextDeadline();  // leases and members
   if (summary && (!deadline || summary->next_due() < *deadline)) deadline = summary->next_due();
   if (events) {
     const TimePoint heartbeat = events->last_send() + options.events_heartbeat;
@@ -146,7 +154,7 @@ long HubServer::Impl::PollTimeoutMs() const {
 
 void HubServer::Impl::SweepLeases() {
   const TimePoint now = clock.Now();
-  const auto deadline = core.NextLeaseDeadline();
+  const auto deadline = core.NextDeadline();
   if (!deadline || *deadline > now) return;
   counters.leases_swept += core.Tick(now, options.max_tick_work);
   ++counters.ticks;
@@ -358,6 +366,10 @@ void HubServer::Impl::AppendServerStats(StatsResponse& stats) const {
     stats.counters.emplace_back("server_events_published", c.events_published);
     stats.counters.emplace_back("server_events_dropped", c.events_dropped);
     stats.counters.emplace_back("server_events_syncs", c.events_syncs);
+    // Multicasts are published during the request: read the publisher, not the loop's copy.
+    stats.counters.emplace_back("server_multicast_published",
+                                events->counters().multicast_published);
+    stats.counters.emplace_back("server_multicast_dropped", events->counters().multicast_dropped);
   }
   if (options.persistence != nullptr) {
     stats.counters.emplace_back("server_backpressure_waits", c.backpressure_waits);
@@ -447,7 +459,10 @@ void HubServer::Impl::ApplyRegistration(std::string_view data) {
       return;
     }
   }
-  const OwnerId owner = decoded->version == ProtocolVersion::kV2 ? decoded->client_id : 0;
+  OwnerId owner = decoded->version == ProtocolVersion::kV2 ? decoded->client_id : 0;
+  // The owner only counts as a member's heartbeat here; under CurveZMQ bound to the key, as on
+  // the ROUTER.
+  if (curve() && owner != 0) owner = BindOwner(reg_frame.get(), owner);
   const auto statuses = core.Apply(owner, *reg, start);
   TypeCounters& tc = counters.by_type[static_cast<size_t>(MessageType::kRegister)];
   ++tc.requests;

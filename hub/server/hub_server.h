@@ -127,6 +127,8 @@ struct ServerCounters {
   uint64_t events_published = 0;  // events handed to the PUB socket
   uint64_t events_dropped = 0;    // events in batches a subscriber's queue could not take
   uint64_t events_syncs = 0;      // empty sync batches sent (subscriber joins, heartbeats)
+  uint64_t multicast_published = 0;  // MulticastMessages handed to the PUB socket
+  uint64_t multicast_dropped = 0;    // MulticastMessages a subscriber's queue could not take
   uint64_t backpressure_waits = 0;  // times the loop stopped reading: too much not yet durable
 };
 

@@ -30,7 +30,10 @@ struct HubServer::Impl {
   Impl(ServerOptions o, Decider& c, const Clock& k)
       : options(std::move(o)), core(c), clock(k), start_time(k.Now()) {}
   ~Impl() {
-    if (events) core.SetEventListener(nullptr);
+    if (events) {
+      core.SetEventListener(nullptr);
+      core.SetMemberSink(nullptr);
+    }
   }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;

@@ -96,6 +96,7 @@ MetricsSnapshot HubServer::Impl::BuildMetricsSnapshot() const {
   s.uptime_seconds = std::chrono::duration<double>(clock.Now() - start_time).count();
   s.records_current = core.entry_count();
   s.lease_active = core.active_leases();
+  s.members_current = core.member_count();
   s.core = core.counters();
   for (size_t t = 0; t < counters.by_type.size(); ++t) {
     const auto q = QueryTypeOf(static_cast<MessageType>(t));
@@ -114,7 +115,10 @@ MetricsSnapshot HubServer::Impl::BuildMetricsSnapshot() const {
   s.dropped = {counters.short_frames_dropped, counters.register_frames_dropped,
                counters.replies_unroutable, counters.replies_dropped};
   if (options.persistence != nullptr) s.persistence = options.persistence->Stats();
-  if (events) s.events = EventStats{counters.events_published, counters.events_dropped};
+  if (events) {
+    s.events = EventStats{counters.events_published, counters.events_dropped,
+                          events->counters().multicast_dropped};
+  }
   return s;
 }
 

@@ -1,6 +1,7 @@
-// Which request types each CurveZMQ role may send (README "Security"): a reader may Match, Hello
-// and Stats; a writer also CanOffload, Register, RegisterSync, Touch, Renew and Release; an admin
-// also Remove. Pure functions; thread-safe.
+// Which request types each CurveZMQ role may send (README "Security"): a reader may Match, Hello,
+// Stats and Enumerate; a writer also CanOffload, Register, RegisterSync, Touch, Renew, Release and
+// Announce (a worker announces itself); an admin also Remove and Multicast (a message to workers
+// is a command to them). Pure functions; thread-safe.
 #pragma once
 
 #include "codec/message.h"
@@ -14,6 +15,7 @@ constexpr Role RequiredRole(MessageType t) {
     case MessageType::kMatch:
     case MessageType::kHello:
     case MessageType::kStats:
+    case MessageType::kEnumerate:
       return Role::kReader;
     case MessageType::kCanOffload:
     case MessageType::kRegister:
@@ -21,6 +23,7 @@ constexpr Role RequiredRole(MessageType t) {
     case MessageType::kTouch:
     case MessageType::kRenew:
     case MessageType::kRelease:
+    case MessageType::kAnnounce:
       return Role::kWriter;
     default:
       return Role::kAdmin;

@@ -293,6 +293,25 @@ void AddLimitOptions(OptionTable& t, ServerConfig& c) {
   t.Add("--max-metadata-bytes", "DYN_REGISTRY_HUB_MAX_METADATA_BYTES", "N",
         "Longest metadata in bytes", std::to_string(l.max_metadata_bytes),
         Number(l.max_metadata_bytes, 0, 65535));
+  t.Add("--max-members", "DYN_REGISTRY_HUB_MAX_MEMBERS", "N",
+        "Most live workers announced at once (Announce); a new member beyond it gets error 6 "
+        "(capacity), renewals and withdrawals always succeed",
+        std::to_string(c.hub.max_members), Number(c.hub.max_members, 1, UINT32_MAX));
+  t.Add("--max-member-ttl-ms", "DYN_REGISTRY_HUB_MAX_MEMBER_TTL_MS", "MS",
+        "Longest member TTL: an Announce asking for more gets this (its reply says so)",
+        std::to_string(c.hub.max_member_ttl.count()), [&c](std::string_view text) -> Status {
+          auto v = ParseU64(text, 1, UINT32_MAX);
+          if (!v) return v.error();
+          c.hub.max_member_ttl = std::chrono::milliseconds(*v);
+          return Status::Ok();
+        });
+  t.Add("--max-member-metadata-bytes", "DYN_REGISTRY_HUB_MAX_MEMBER_METADATA_BYTES", "N",
+        "Longest member name, and most key+value bytes of a member's metadata (and of a filter); "
+        "beyond it error 4 (too_large)",
+        std::to_string(l.max_member_metadata_bytes), Number(l.max_member_metadata_bytes, 0, 65535));
+  t.Add("--max-multicast-bytes", "DYN_REGISTRY_HUB_MAX_MULTICAST_BYTES", "N",
+        "Longest Multicast payload in bytes; beyond it error 4 (too_large)",
+        std::to_string(l.max_multicast_bytes), Number(l.max_multicast_bytes, 0, 65535));
   t.Add("--max-frame-bytes", "DYN_REGISTRY_HUB_MAX_FRAME_BYTES", "N",
         "Largest ZeroMQ frame accepted on either socket (ZMQ_MAXMSGSIZE): a peer sending a larger "
         "one is disconnected before the frame is buffered; 0 = the largest frame a valid request "
@@ -364,7 +383,12 @@ int64_t MaxFrameBytesFor(const DecodeLimits& l) {
   // formats are at most 64 bytes.
   const int64_t key = std::max<int64_t>(l.max_key_bytes, 64);
   const int64_t entry = key + l.max_value_bytes + l.max_metadata_bytes + 64;
-  return 4096 + static_cast<int64_t>(l.max_batch_keys) * entry;
+  const int64_t batch = 4096 + static_cast<int64_t>(l.max_batch_keys) * entry;
+  // Membership requests: an Announce (name, then pairs of at least 5 bytes each carrying M bytes
+  // in all) or a Multicast (a filter likewise, then the payload).
+  const int64_t member = 4096 + 6 * static_cast<int64_t>(l.max_member_metadata_bytes) +
+                         static_cast<int64_t>(l.max_multicast_bytes);
+  return std::max(batch, member);
 }
 
 std::string DescribeServerConfig(const ServerConfig& c) {
@@ -374,7 +398,8 @@ std::string DescribeServerConfig(const ServerConfig& c) {
       "key_format={} "
       "eviction={} max_batch_keys={} max_key_bytes={} max_value_bytes={} max_metadata_bytes={} "
       "metrics={} data_dir={} snapshot_interval={} snapshot_retention={} commit_interval_ms={} "
-      "log_level={} max_frame_bytes={} curve={} authorized_keys={} max_peers={}",
+      "log_level={} max_frame_bytes={} curve={} authorized_keys={} max_peers={} max_members={} "
+      "max_member_ttl_ms={} max_member_metadata_bytes={} max_multicast_bytes={}",
       c.query_addr, c.register_addr, c.events_addr.empty() ? "off" : c.events_addr, c.hwm,
       h.capacity, h.max_leases, h.lease_ttl.count(), KeyFormatName(h.limits.key_format),
       EvictionKindName(h.eviction), h.limits.max_batch_keys, h.limits.max_key_bytes,
@@ -384,7 +409,9 @@ std::string DescribeServerConfig(const ServerConfig& c) {
       c.persistence.snapshot_interval, c.persistence.snapshot_retention,
       c.persistence.commit_interval.count(), c.log_level, c.max_frame_bytes,
       c.curve_secret_z85.empty() ? "off" : "on",
-      c.authorized_keys ? std::to_string(c.authorized_keys->size()) : "-", c.max_peers);
+      c.authorized_keys ? std::to_string(c.authorized_keys->size()) : "-", c.max_peers,
+      h.max_members, h.max_member_ttl.count(), h.limits.max_member_metadata_bytes,
+      h.limits.max_multicast_bytes);
 }
 
 bool IsLoopbackEndpoint(std::string_view e) {

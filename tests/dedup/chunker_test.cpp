@@ -126,6 +126,13 @@ TEST_CASE("chunk store PutBatch stores every chunk once, durable, no temporaries
   auto r = (*s)->PutBatch(keys, data);
   REQUIRE(r.has_value());
   CHECK(*r == std::vector<bool>{true, false, true});
+  // The upload log: one line per request, the second request for keys[1] found it present.
+  auto log = ChunkStore::ReadUploadLog(root);
+  REQUIRE(log.has_value());
+  CHECK(log->size() == 3);
+  CHECK((*log)[Hex(keys[0])] == UploadCounts{1, 0, 0});
+  CHECK((*log)[Hex(keys[1])] == UploadCounts{1, 1, 0});
+  CHECK((*log)[Hex(keys[2])] == UploadCounts{1, 0, 0});
   for (size_t i = 0; i < keys.size(); ++i) {
     auto back = (*s)->Read(keys[i]);
     REQUIRE(back.has_value());
@@ -154,6 +161,24 @@ TEST_CASE("chunk store creates each chunk once and leaves no temporaries") {
   REQUIRE(back.has_value());
   CHECK(back->size() == d.size());
   CHECK(std::filesystem::is_empty(root / "tmp"));
+  // A second writer (another process in real use: its own ChunkStore and log file) asked to store
+  // the same chunk: the file is not created again, and the upload log tells it was asked.
+  auto other = ChunkStore::Open(root, true);
+  REQUIRE(other.has_value());
+  auto third = (*other)->Put(key, d);
+  REQUIRE(third.has_value());
+  CHECK(!*third);
+  auto log = ChunkStore::ReadUploadLog(root);
+  REQUIRE(log.has_value());
+  REQUIRE(log->size() == 1);
+  CHECK(log->begin()->first == Hex(key));
+  CHECK(log->begin()->second == UploadCounts{1, 2, 0});
+  size_t log_files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(root / "log")) {
+    (void)e;
+    ++log_files;
+  }
+  CHECK(log_files == 2);
   std::filesystem::remove_all(root);
 }
 

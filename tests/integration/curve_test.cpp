@@ -360,6 +360,50 @@ TEST_CASE("curve: a lease is bound to the key that took it, not only to the clie
         std::vector{OffloadStatus::kLeased});
 }
 
+TEST_CASE("curve: member roles, and a member id bound to its key like a lease owner") {
+  CurveSetup setup;
+  auto hub = setup.StartHub({"--events-addr", "tcp://127.0.0.1:*"});
+  REQUIRE_MESSAGE(hub.has_value(), hub.status().ToString());
+  RawDealer admin = Dealer(*hub, setup.Client("admin"));
+  RawDealer writer = Dealer(*hub, setup.Client("writer"));
+  RawDealer writer2 = Dealer(*hub, setup.Client("writer2"));
+  RawDealer reader = Dealer(*hub, setup.Client("reader"));
+  constexpr uint64_t kSharedId = 7;  // both writers claim the same v2 client id
+  RawReply h;
+  // A reader may Enumerate, not Announce; a writer may Announce, not Multicast.
+  CHECK(BodyAs<EnumerateResponse>(MustAsk(reader, EncodeV2(9, Enumerate{{}}), &h))
+            .members.empty());
+  CheckDenied(MustAsk(reader, EncodeV2(9, Announce{"r", 1000, {}}), &h), ProtocolVersion::kV2);
+  const AnnounceResponse a =
+      BodyAs<AnnounceResponse>(MustAsk(writer, EncodeV2(kSharedId, Announce{"w", 60'000, {}}), &h));
+  const AnnounceResponse b = BodyAs<AnnounceResponse>(
+      MustAsk(writer2, EncodeV2(kSharedId, Announce{"w2", 60'000, {}}), &h));
+  CheckDenied(MustAsk(writer, EncodeV2(kSharedId, Multicast{{}, "x"}), &h),
+              ProtocolVersion::kV2);
+  // Two keys, one client id: two members, each id bound to its key (not the bare client id).
+  CHECK(a.member_id != kSharedId);
+  CHECK(b.member_id != kSharedId);
+  CHECK(a.member_id != b.member_id);
+  CHECK_FALSE(b.existed);
+  const Message listed = MustAsk(reader, EncodeV2(9, Enumerate{{}}), &h);
+  const auto& e = BodyAs<EnumerateResponse>(listed);
+  REQUIRE(e.members.size() == 2);
+  CHECK(e.members[0].client_id == kSharedId);
+  CHECK(e.members[1].client_id == kSharedId);
+  // writer2's withdraw removes only its own membership.
+  CHECK(BodyAs<AnnounceResponse>(MustAsk(writer2, EncodeV2(kSharedId, Announce{"", 0, {}}), &h))
+            .existed);
+  RawReply h2;
+  const Message after = MustAsk(reader, EncodeV2(9, Enumerate{{}}), &h2);
+  const auto& left = BodyAs<EnumerateResponse>(after);
+  REQUIRE(left.members.size() == 1);
+  CHECK(left.members[0].member_id == a.member_id);
+  // An admin may multicast.
+  CHECK(BodyAs<MulticastResponse>(MustAsk(admin, EncodeV2(1, Multicast{{}, "x"}), &h)).matched ==
+        1);
+  CHECK(StatValue(admin, "server_permission_denied") == 2);
+}
+
 Exposition Scrape(const HubProcess& hub) {
   httplib::Client client(hub.metrics_url());
   client.set_connection_timeout(2);

@@ -66,6 +66,13 @@ TEST_CASE("RenderPrometheus: every family has HELP and TYPE and the format rules
         {"registry_records_removed_total", "counter"},
         {"registry_offload_already_stored_total", "counter"},
         {"registry_evictions_total", "counter"},
+        {"registry_members_current", "gauge"},
+        {"registry_member_announces_total", "counter"},
+        {"registry_member_expirations_total", "counter"},
+        {"registry_member_withdrawals_total", "counter"},
+        {"registry_multicasts_total", "counter"},
+        {"registry_multicast_recipients_total", "counter"},
+        {"registry_lease_released_by_departure_total", "counter"},
         {"registry_frames_dropped_total", "counter"},
         {"registry_auth_failures_total", "counter"},
         {"registry_permission_denied_total", "counter"},
@@ -107,6 +114,13 @@ TEST_CASE("RenderPrometheus: counters and gauges carry the snapshot's exact valu
   CHECK(e.Value("registry_query_match_hits_total") == 113);
   CHECK(e.Value("registry_query_match_misses_total") == 114);
   CHECK(e.Value("registry_offload_already_stored_total") == 115);
+  CHECK(e.Value("registry_member_announces_total") == 120);
+  CHECK(e.Value("registry_member_expirations_total") == 121);
+  CHECK(e.Value("registry_member_withdrawals_total") == 122);
+  CHECK(e.Value("registry_multicasts_total") == 123);
+  CHECK(e.Value("registry_multicast_recipients_total") == 124);
+  CHECK(e.Value("registry_lease_released_by_departure_total") == 125);
+  CHECK(e.Value("registry_members_current") == 126);
   CHECK(e.Value("registry_query_decode_failures_total") == 7);
   CHECK(e.Value("registry_register_batches_total") == 31);
   CHECK(e.Value("registry_register_entries_total") == 310);
@@ -191,6 +205,18 @@ TEST_CASE("RenderPrometheus: persistence metrics only when persistence is on") {
   e = ParseChecked(RenderPrometheus(s));
   CHECK(e.Family("registry_persistence_snapshot_age_seconds") == nullptr);
   CHECK(e.Family("registry_persistence_log_bytes") != nullptr);
+}
+
+TEST_CASE("RenderPrometheus: event and multicast drop counters only when events are on") {
+  const std::string off = RenderPrometheus(MakeSampleSnapshot(false));
+  CHECK_FALSE(Contains(off, "registry_events_"));
+  CHECK_FALSE(Contains(off, "registry_multicast_dropped_total"));
+  MetricsSnapshot s = MakeSampleSnapshot(false);
+  s.events = EventStats{130, 131, 132};
+  const Exposition e = ParseChecked(RenderPrometheus(s));
+  CHECK(e.Value("registry_events_published_total") == 130);
+  CHECK(e.Value("registry_events_dropped_total") == 131);
+  CHECK(e.Value("registry_multicast_dropped_total") == 132);
 }
 
 TEST_CASE("FormatSampleValue: shortest decimal and the special values") {

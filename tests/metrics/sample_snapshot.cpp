@@ -34,6 +34,13 @@ MetricsSnapshot MakeSampleSnapshot(bool with_persistence) {
   c.match_hits = 113;
   c.match_misses = 114;
   c.offload_already_stored = 115;
+  c.members_announced = 120;
+  c.members_expired = 121;
+  c.members_withdrawn = 122;
+  c.multicasts = 123;
+  c.multicast_recipients = 124;
+  c.leases_released_by_departure = 125;
+  s.members_current = 126;
   for (size_t t = 0; t < kQueryTypeCount; ++t) {
     QueryTypeStats& q = s.queries[t];
     q.requests = 1000 + t;

@@ -83,24 +83,79 @@ bool ChunkStore::Exists(std::string_view key) const {
   return ::stat(PathOf(key).c_str(), &st) == 0;
 }
 
-Status ChunkStore::LogCreation(std::string_view hex, size_t size) {
+Status ChunkStore::LogUpload(std::string_view hex, size_t size, Outcome outcome) {
   std::lock_guard lock(mu_);
   if (log_fd_ < 0) {
     std::random_device rd;
-    log_name_ = "created." + std::to_string(::getpid()) + "." + std::to_string(rd());
+    log_name_ = "uploads." + std::to_string(::getpid()) + "." + std::to_string(rd());
     fs::path p = root_ / "log" / log_name_;
     log_fd_ = ::open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd_ < 0) return IoError(Errno("open", p));
   }
-  std::string line = std::string(hex) + " " + std::to_string(size) + "\n";
+  const char* what = outcome == Outcome::kCreated   ? "created"
+                     : outcome == Outcome::kPresent ? "present"
+                                                    : "raced";
+  std::string line = std::string(hex) + " " + std::to_string(size) + " " + what + "\n";
   return WriteAll(log_fd_, reinterpret_cast<const uint8_t*>(line.data()), line.size(),
                   root_ / "log" / log_name_);
 }
 
+Result<std::map<std::string, UploadCounts>> ChunkStore::ReadUploadLog(const fs::path& root) {
+  std::map<std::string, UploadCounts> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root / "log", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("uploads.", 0) != 0) continue;
+    int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return IoError(Errno("open", e.path()));
+    std::string text;
+    char buf[65536];
+    for (;;) {
+      ssize_t r = ::read(fd, buf, sizeof buf);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) {
+        Status err = IoError(Errno("read", e.path()));
+        ::close(fd);
+        return err;
+      }
+      if (r == 0) break;
+      text.append(buf, static_cast<size_t>(r));
+    }
+    ::close(fd);
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string::npos) break;  // a line cut short by a crash: not counted
+      std::string_view line(text.data() + pos, end - pos);
+      pos = end + 1;
+      size_t a = line.find(' ');
+      size_t b = a == std::string_view::npos ? a : line.find(' ', a + 1);
+      if (b == std::string_view::npos)
+        return IoError("bad upload-log line in " + e.path().string() + ": " + std::string(line));
+      std::string_view hex = line.substr(0, a), what = line.substr(b + 1);
+      UploadCounts& c = out[std::string(hex)];
+      if (what == "created") {
+        ++c.created;
+      } else if (what == "present") {
+        ++c.present;
+      } else if (what == "raced") {
+        ++c.raced;
+      } else {
+        return IoError("bad upload-log line in " + e.path().string() + ": " + std::string(line));
+      }
+    }
+  }
+  if (ec) return IoError("cannot list " + (root / "log").string() + ": " + ec.message());
+  return out;
+}
+
 Result<bool> ChunkStore::Put(std::string_view key, std::span<const uint8_t> data) {
   const fs::path final_path = PathOf(key);
-  if (Exists(key)) return false;
   const std::string hex = Hex(key);
+  if (Exists(key)) {
+    if (Status s = LogUpload(hex, data.size(), Outcome::kPresent); !s.ok()) return s;
+    return false;
+  }
   uint64_t n;
   {
     std::lock_guard lock(mu_);
@@ -132,15 +187,16 @@ Result<bool> ChunkStore::Put(std::string_view key, std::span<const uint8_t> data
     created = false;  // another writer won: its file has the same content
   }
   ::unlink(tmp.c_str());
-  if (created) {
-    if (Status s = LogCreation(hex, data.size()); !s.ok()) return s;
-  }
+  if (Status s = LogUpload(hex, data.size(), created ? Outcome::kCreated : Outcome::kRaced);
+      !s.ok())
+    return s;
   return created;
 }
 
 Result<std::vector<bool>> ChunkStore::PutBatch(std::span<const std::string> keys,
                                                std::span<const std::span<const uint8_t>> data) {
   std::vector<bool> created(keys.size(), false);
+  std::vector<bool> present(keys.size(), false);
   std::vector<fs::path> tmps(keys.size());
   auto cleanup = [&] {
     for (const auto& t : tmps)
@@ -148,7 +204,10 @@ Result<std::vector<bool>> ChunkStore::PutBatch(std::span<const std::string> keys
   };
   // 1. Every chunk not yet present, to its temporary name (no fsync each).
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (Exists(keys[i])) continue;
+    if (Exists(keys[i])) {
+      present[i] = true;
+      continue;
+    }
     uint64_t n;
     {
       std::lock_guard lock(mu_);
@@ -170,9 +229,19 @@ Result<std::vector<bool>> ChunkStore::PutBatch(std::span<const std::string> keys
       return st;
     }
   }
+  auto log_all = [&]() -> Status {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      Outcome o = created[i] ? Outcome::kCreated : present[i] ? Outcome::kPresent : Outcome::kRaced;
+      if (Status s = LogUpload(Hex(keys[i]), data[i].size(), o); !s.ok()) return s;
+    }
+    return Status::Ok();
+  };
   bool any = false;
   for (const auto& t : tmps) any = any || !t.empty();
-  if (!any) return created;
+  if (!any) {
+    if (Status s = log_all(); !s.ok()) return s;
+    return created;
+  }
   // 2. Their data durable before any final name can point at it.
   if (Status s = SyncFs(root_); !s.ok()) {
     cleanup();
@@ -195,10 +264,7 @@ Result<std::vector<bool>> ChunkStore::PutBatch(std::span<const std::string> keys
   Status synced = SyncFs(root_);
   cleanup();
   if (!synced.ok()) return synced;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (!created[i]) continue;
-    if (Status s = LogCreation(Hex(keys[i]), data[i].size()); !s.ok()) return s;
-  }
+  if (Status s = log_all(); !s.ok()) return s;
   return created;
 }
 

@@ -4,18 +4,25 @@
 // Layout under the store root:
 //   chunks/<h0h1>/<32 hex digits>   one file per chunk, named by its key, 256 fan-out folders
 //   tmp/<hex>.<pid>.<n>             uploads in progress (never read as chunks)
-//   log/created.<pid>.<n>           one line "<hex> <size>" per chunk file this process created
+//   log/uploads.<pid>.<n>           one line "<hex> <size> <outcome>" per chunk this process was
+//                                   asked to store (Put, PutBatch)
 // Put writes the data to a temporary file, fsyncs it, link(2)s it to its final name and fsyncs
 // the folder (PutBatch does the same for many chunks with one syncfs per step): the final name
 // appears atomically with complete, durable content, so a crash never leaves a partial chunk under
-// a final name. link fails with EEXIST when the chunk is already there: Put then reports "not
-// created" and the creation log does not get a line, so the logs tell how often each chunk file
-// was created (exactly once when deduplication works). RemoveStaleTemps deletes temporaries of
-// processes that no longer run.
+// a final name. Every request to store a chunk gets one upload-log line with its outcome:
+//   created   this call's link(2) made the chunk file
+//   present   the chunk file was already there before anything was written
+//   raced     the data was written to a temporary, but another writer's link(2) won (EEXIST)
+// link(2) alone guarantees a chunk file is never created twice; the log tells whether writers
+// were asked to store the same chunk more than once: with working coordination each chunk has
+// exactly one line, "created" (ReadUploadLog). RemoveStaleTemps deletes temporaries of processes
+// that no longer run.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -25,6 +32,14 @@
 #include "common/status.h"
 
 namespace blockhub::dedup {
+
+// What the upload logs of a store say about one chunk: how many requests to store it ended how.
+struct UploadCounts {
+  uint64_t created = 0;
+  uint64_t present = 0;
+  uint64_t raced = 0;
+  bool operator==(const UploadCounts&) const = default;
+};
 
 class ChunkStore {
  public:
@@ -52,12 +67,16 @@ class ChunkStore {
   Result<std::string> Read(std::string_view key) const;
   // Deletes tmp/ files whose writer process is gone; returns how many.
   size_t RemoveStaleTemps();
+  // Every upload-log line of the store at `root` (all processes), per chunk key in hex.
+  static Result<std::map<std::string, UploadCounts>> ReadUploadLog(
+      const std::filesystem::path& root);
 
   const std::filesystem::path& root() const { return root_; }
 
  private:
   explicit ChunkStore(std::filesystem::path root) : root_(std::move(root)) {}
-  Status LogCreation(std::string_view hex, size_t size);
+  enum class Outcome { kCreated, kPresent, kRaced };
+  Status LogUpload(std::string_view hex, size_t size, Outcome outcome);
 
   std::filesystem::path root_;
   std::mutex mu_;

@@ -53,6 +53,15 @@ int Main(int argc, char** argv) {
       "default 65536) gives min A/4 and max 4*A. Keys: 128-bit chunk hashes.\n"
       "Exit codes: 0 everything stored / restored and verified, 1 failure, 2 usage error.",
       "blockhub-dedup"};
+  app.footer(
+      "Example (a hub: `blockhubd --key-format key128`, or `scripts/run.sh --key-format key128` "
+      "from the source tree; only put talks to it):\n"
+      "  blockhub-dedup put --store /srv/chunks --manifest doc.manifest /usr/share/doc\n"
+      "  blockhub-dedup get --store /srv/chunks --to /tmp/restored doc.manifest\n"
+      "      (restores /tmp/restored/usr/share/doc)\n"
+      "Many put processes, on one machine or many, may share one store folder and one hub at "
+      "once: the hub's leases let each chunk be uploaded once. `blockhub-dedup SUBCOMMAND "
+      "--help` for each subcommand.");
   app.set_version_flag("--version", std::string("blockhub-dedup ") + kVersionString);
   app.require_subcommand(1);
   app.fallthrough();
@@ -75,19 +84,37 @@ int Main(int argc, char** argv) {
                  "Protocol version 2 or 1 [env DYN_REGISTRY_CLIENT_PROTOCOL]")
       ->capture_default_str()
       ->check(CLI::IsMember({1, 2}));
-  app.add_flag("--json", json, "Print a one-line JSON summary on stdout");
+  app.add_flag("--json", json, "put, stats: print the summary as one JSON line on stdout");
 
   auto* put = app.add_subcommand("put", "Chunk, hash, claim, upload and register files");
-  put->add_option("--store", store, "Chunk store folder (created if missing)")->required();
-  put->add_option("--manifest", manifest, "Write the manifest here");
+  put->footer(
+      "Each PATH is recorded as given, without a leading / and without . and .. parts: a "
+      "relative a/b is restored by get as DIR/a/b, /usr/share/doc as DIR/usr/share/doc. Folders "
+      "are walked recursively; symlinks are stored as links (not followed); modes are kept; "
+      "other file types are skipped with a message. Needs a hub with --key-format key128 (or "
+      "bytes); its endpoints from --query-addr/--register-addr or DYN_REGISTRY_CLIENT_*. "
+      "Prints one summary line (--json: a JSON line). Exit 0 only when every chunk is stored "
+      "and registered and the manifest written.");
+  put->add_option("--store", store, "Chunk store folder (created if missing), shared by writers")
+      ->required()
+      ->type_name("DIR");
+  put->add_option("--manifest", manifest,
+                  "Write the manifest (the files, their modes and chunk keys: what get needs) "
+                  "here; without it the chunks are stored but nothing records the files")
+      ->type_name("FILE");
   put->add_option("--hash", hash,
                   "Chunk hash: xxh3 (fast, trusted data) or sha256 (untrusted data: collision "
                   "resistant)")
       ->capture_default_str()
       ->check(CLI::IsMember({"xxh3", "sha256"}));
-  put->add_option("--chunk-avg", chunk_avg, "Average chunk size in bytes (power of two)")
+  put->add_option("--chunk-avg", chunk_avg,
+                  "Average chunk size in bytes (power of two; min avg/4, max 4*avg). Writers "
+                  "deduplicate against each other only with the same --chunk-avg and --hash")
       ->capture_default_str();
-  put->add_option("--jobs", jobs, "Worker threads (files in parallel)")
+  put->add_option(
+         "--jobs", jobs,
+         "Worker threads: files in parallel, and a file of 16 MiB or more is scanned for chunk "
+         "boundaries by all of them")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   put->add_option("--wait-timeout-ms", wait_ms,
@@ -97,8 +124,15 @@ int Main(int argc, char** argv) {
   put->add_option("PATH", paths, "Files or folders (recursively)")->required();
 
   auto* get = app.add_subcommand("get", "Restore a manifest's files (PATH -> DIR/PATH), verified");
-  get->add_option("--store", store, "Chunk store folder")->required();
-  get->add_option("--to", to, "Destination folder")->required();
+  get->footer(
+      "Every entry of MANIFEST is restored under DIR as DIR/PATH, PATH as put recorded it. Each "
+      "chunk's hash and each file's whole-file hash are checked; a file gets its name only once "
+      "verified (existing files are replaced). A missing or corrupt chunk exits 1 naming the "
+      "file and the offset. Needs no hub.");
+  get->add_option("--store", store, "Chunk store folder")->required()->type_name("DIR");
+  get->add_option("--to", to, "Destination folder (created if missing)")
+      ->required()
+      ->type_name("DIR");
   get->add_option("MANIFEST", manifest, "Manifest written by put")->required();
 
   auto* verify = app.add_subcommand("verify", "Check every chunk and file hash of manifests");
@@ -188,20 +222,26 @@ int Main(int argc, char** argv) {
       std::printf("%s\n",
                   fmt::format("{{\"referenced_bytes\":{},\"referenced_chunks\":{},"
                               "\"unique_chunks\":{},\"stored_chunks\":{},\"stored_bytes\":{},"
-                              "\"temp_files\":{},\"dedup_ratio\":{:.4f}}}",
+                              "\"temp_files\":{},\"uploads_created\":{},\"uploads_present\":{},"
+                              "\"uploads_raced\":{},\"dedup_ratio\":{:.4f}}}",
                               s->referenced_bytes, s->referenced_chunks, s->unique_chunks,
-                              s->stored_chunks, s->stored_bytes, s->temp_files, s->dedup_ratio)
+                              s->stored_chunks, s->stored_bytes, s->temp_files, s->uploads_created,
+                              s->uploads_present, s->uploads_raced, s->dedup_ratio)
                       .c_str());
     } else {
       std::printf(
           "referenced: %llu bytes, %llu chunks (%llu distinct)\nstored: %llu chunk files, "
-          "%llu bytes (%llu unfinished uploads)\ndedup ratio: %.3f\n",
+          "%llu bytes (%llu unfinished uploads)\nuploads: %llu created, %llu found the chunk "
+          "present, %llu lost a race\ndedup ratio: %.3f\n",
           static_cast<unsigned long long>(s->referenced_bytes),
           static_cast<unsigned long long>(s->referenced_chunks),
           static_cast<unsigned long long>(s->unique_chunks),
           static_cast<unsigned long long>(s->stored_chunks),
           static_cast<unsigned long long>(s->stored_bytes),
-          static_cast<unsigned long long>(s->temp_files), s->dedup_ratio);
+          static_cast<unsigned long long>(s->temp_files),
+          static_cast<unsigned long long>(s->uploads_created),
+          static_cast<unsigned long long>(s->uploads_present),
+          static_cast<unsigned long long>(s->uploads_raced), s->dedup_ratio);
     }
     return kExitOk;
   }

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -74,9 +75,20 @@ Status Walk(const fs::path& disk, const std::string& rec, Manifest& m, std::vect
   return Status::Ok();
 }
 
+// A mapped input file, unmapped when the last chunk that points into it is resolved.
+struct Mapping {
+  void* addr = nullptr;
+  size_t size = 0;
+  std::string path;  // for error messages
+  ~Mapping() {
+    if (addr != nullptr) ::munmap(addr, size);
+  }
+};
+
 struct Item {
   std::string key;
   std::span<const uint8_t> data;
+  std::shared_ptr<const Mapping> file;  // keeps `data` mapped
 };
 
 class Runner {
@@ -84,7 +96,14 @@ class Runner {
   Runner(const PutOptions& o, Client& c, ChunkStore& s)
       : o_(o), client_(c), store_(s), chunker_(o.chunker) {}
 
-  Status ProcessFile(const Source& src, ManifestEntry& e);
+  // One worker thread's claim/upload pipeline: chunks of consecutive files share batches (a
+  // directory of small files is not one round trip and two syncfs per file), one batch asked
+  // ahead while the previous one is resolved.
+  struct Pipeline;
+  // Chunks the file into `p`; its chunks may still be unresolved when it returns (Drain).
+  Status ProcessFile(const Source& src, ManifestEntry& e, Pipeline& p);
+  // Resolves everything `p` holds.
+  Status Drain(Pipeline& p);
   void Stop() { stop_.store(true); }
   bool stopped() const { return stop_.load(); }
 
@@ -96,18 +115,30 @@ class Runner {
     std::vector<Item> items;
     std::future<Result<CanOffloadResult>> reply;
   };
+
+ public:
+  struct Pipeline {
+    std::vector<Item> items;
+    std::optional<Batch> inflight;
+  };
+
+ private:
   // Files at least this large are chunked with a parallel boundary search.
   static constexpr size_t kParallelScanBytes = 16u << 20;
   std::vector<size_t> ParallelCuts(std::span<const uint8_t> all) const;
   Batch Start(std::vector<Item> items);
   Status Resolve(Batch& b);
-  bool SeenBefore(const std::string& key) {
+  // Starts a batch of p.items and resolves the one before it.
+  Status Flush(Pipeline& p);
+  // Resolve, with the file of the batch's first chunk named in an error.
+  Status ResolveNamed(Batch& b);
+  // True for the first reference to `key` in this process (any thread): that thread resolves it
+  // (asks the hub, uploads it when Granted) before its file is done, or the run fails. Every
+  // later reference is deduplicated without asking: the threads of a process share one lease
+  // owner, so the hub would grant the same key to two of them and both would upload it.
+  bool Claim(const std::string& key) {
     std::lock_guard lock(mu_);
-    return done_.count(key) > 0;
-  }
-  void MarkDone(const std::string& key) {
-    std::lock_guard lock(mu_);
-    done_.insert(key);
+    return claimed_.insert(key).second;
   }
 
   const PutOptions& o_;
@@ -116,7 +147,7 @@ class Runner {
   Chunker chunker_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
-  std::unordered_set<std::string> done_;
+  std::unordered_set<std::string> claimed_;
 };
 
 std::vector<size_t> Runner::ParallelCuts(std::span<const uint8_t> all) const {
@@ -180,7 +211,6 @@ Status Runner::Resolve(Batch& b) {
           } else {
             chunks_dedup += 1;
           }
-          MarkDone(it.key);
           break;
         }
         case OffloadStatus::kLeased:
@@ -220,15 +250,12 @@ Status Runner::Resolve(Batch& b) {
       for (const auto& it : uploaded) entries.push_back({it.key, ChunkStore::Location(it.key), {}});
       if (client_.protocol() == ProtocolVersion::kV1) {
         if (Status s = client_.Register(std::move(entries)); !s.ok()) return s;
-        for (const auto& it : uploaded) MarkDone(it.key);
       } else {
         auto reg = client_.RegisterSync(entries);
         if (!reg) return Status(reg.error().code(), "RegisterSync: " + reg.error().message());
         for (size_t i = 0; i < uploaded.size(); ++i) {
           if (i < reg->size() && (*reg)[i] == RegisterStatus::kRejected) {
             next.push_back(uploaded[i]);  // lease lost meanwhile: ask again
-          } else {
-            MarkDone(uploaded[i].key);
           }
         }
       }
@@ -249,7 +276,35 @@ Status Runner::Resolve(Batch& b) {
   return Status::Ok();
 }
 
-Status Runner::ProcessFile(const Source& src, ManifestEntry& e) {
+Status Runner::ResolveNamed(Batch& b) {
+  const std::string file = b.items.empty() ? std::string() : b.items.front().file->path;
+  Status s = Resolve(b);
+  if (s.ok() || file.empty()) return s;
+  return Status(s.code(), file + ": " + s.message());
+}
+
+Status Runner::Flush(Pipeline& p) {
+  Batch b = Start(std::move(p.items));
+  p.items.clear();
+  Status s = Status::Ok();
+  if (p.inflight) s = ResolveNamed(*p.inflight);
+  p.inflight = std::move(b);
+  return s;
+}
+
+Status Runner::Drain(Pipeline& p) {
+  Status status = Status::Ok();
+  if (!p.items.empty()) status = Flush(p);
+  if (p.inflight) {
+    Status s = ResolveNamed(*p.inflight);
+    p.inflight.reset();
+    if (status.ok()) status = s;
+  }
+  if (status.ok() && stopped()) status = UnavailableError("stopped after an error elsewhere");
+  return status;
+}
+
+Status Runner::ProcessFile(const Source& src, ManifestEntry& e, Pipeline& p) {
   int fd = ::open(src.disk.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return IoError(fmt::format("cannot open {}: {}", src.disk.string(), std::strerror(errno)));
@@ -261,13 +316,16 @@ Status Runner::ProcessFile(const Source& src, ManifestEntry& e) {
   const size_t size = static_cast<size_t>(st.st_size);
   e.size = size;
   const uint8_t* base = nullptr;
-  void* map = nullptr;
+  auto mapping = std::make_shared<Mapping>();
+  mapping->path = src.disk.string();
   if (size > 0) {
-    map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED) {
       ::close(fd);
       return IoError(fmt::format("cannot map {}: {}", src.disk.string(), std::strerror(errno)));
     }
+    mapping->addr = map;
+    mapping->size = size;
     (void)::madvise(map, size, MADV_SEQUENTIAL);
     base = static_cast<const uint8_t*>(map);
   }
@@ -283,18 +341,6 @@ Status Runner::ProcessFile(const Source& src, ManifestEntry& e) {
   if (parallel) lengths = ParallelCuts(all);
   size_t next_length = 0;
   Status status = Status::Ok();
-  std::optional<Batch> inflight;
-  std::vector<Item> items;
-  std::unordered_set<std::string> in_batch;
-  auto flush = [&]() -> Status {
-    Batch b = Start(std::move(items));
-    items.clear();
-    in_batch.clear();
-    Status s = Status::Ok();
-    if (inflight) s = Resolve(*inflight);
-    inflight = std::move(b);
-    return s;
-  };
   size_t off = 0;
   while (off < size && status.ok() && !stopped()) {
     size_t len = parallel ? lengths[next_length++] : chunker_.NextLength(all.subspan(off));
@@ -302,25 +348,17 @@ Status Runner::ProcessFile(const Source& src, ManifestEntry& e) {
     std::string key = Hash128(o_.hash, data);
     e.chunks.push_back({key, static_cast<uint32_t>(len)});
     chunks += 1;
-    if (SeenBefore(key) || in_batch.count(key) > 0) {
+    if (!Claim(key)) {
       chunks_dedup += 1;
     } else {
-      in_batch.insert(key);
-      items.push_back({std::move(key), data});
-      if (items.size() >= o_.batch_keys) status = flush();
+      p.items.push_back({std::move(key), data, mapping});
+      if (p.items.size() >= o_.batch_keys) status = Flush(p);
     }
     off += len;
     bytes_in += len;
   }
-  if (status.ok() && !items.empty()) status = flush();
-  if (inflight) {
-    Status s = Resolve(*inflight);
-    if (status.ok()) status = s;
-  }
   e.hash = file_hash.Finish();
-  if (map != nullptr) ::munmap(map, size);
   if (status.ok() && stopped()) status = UnavailableError("stopped after an error elsewhere");
-  if (!status.ok()) return Status(status.code(), src.disk.string() + ": " + status.message());
   return status;
 }
 
@@ -355,16 +393,23 @@ Result<PutSummary> RunPut(const PutOptions& o, Client& client) {
   std::mutex err_mu;
   Status first_error = Status::Ok();
   auto worker = [&] {
+    Runner::Pipeline pipeline;
+    auto fail = [&](const Status& s) {
+      std::lock_guard lock(err_mu);
+      if (first_error.ok()) first_error = s;
+      runner.Stop();
+    };
     for (;;) {
       size_t i = next.fetch_add(1);
-      if (i >= files.size() || runner.stopped()) return;
-      Status s = runner.ProcessFile(files[i], m.entries[files[i].entry]);
+      if (i >= files.size() || runner.stopped()) break;
+      Status s = runner.ProcessFile(files[i], m.entries[files[i].entry], pipeline);
       if (!s.ok()) {
-        std::lock_guard lock(err_mu);
-        if (first_error.ok()) first_error = s;
-        runner.Stop();
+        fail(s);
+        break;
       }
     }
+    // Every chunk this thread claimed is resolved before the run ends (or the run fails).
+    if (Status s = runner.Drain(pipeline); !s.ok()) fail(s);
   };
   std::atomic<bool> done{false};
   std::mutex pm;

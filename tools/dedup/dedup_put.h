@@ -11,7 +11,9 @@
 //   Leased         another worker is uploading it: ask again after a short back-off (up to
 //                  wait_timeout) until AlreadyStored, or Granted once that worker's lease expired.
 //   Rejected register (lease lost meanwhile): asked again like Leased.
-// Chunks seen earlier by this process are not asked again. Progress goes to stderr: a bar on a
+// Each chunk is resolved by the first thread of the process that meets it; every other reference
+// to it in the process (any thread) is not asked again: the threads share one lease owner, so the
+// hub would grant a key to two of them at once. Progress goes to stderr: a bar on a
 // terminal, a line every 2 s otherwise. Thread-safe internally; one call per process at a time.
 #pragma once
 

@@ -149,6 +149,13 @@ Result<StoreStats> RunStats(const fs::path& store_root, const std::vector<fs::pa
     (void)e;
     ++s.temp_files;
   }
+  auto log = ChunkStore::ReadUploadLog(store_root);
+  if (!log) return log.error();
+  for (const auto& [hex, c] : *log) {
+    s.uploads_created += c.created;
+    s.uploads_present += c.present;
+    s.uploads_raced += c.raced;
+  }
   s.dedup_ratio = s.stored_bytes > 0 ? static_cast<double>(s.referenced_bytes) / s.stored_bytes : 0;
   return s;
 }
