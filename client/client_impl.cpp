@@ -352,7 +352,12 @@ void Client::Impl::ObserveEpoch(const std::string& frame) {
 }
 
 void Client::Impl::HandleEventBatch(std::string_view body, TimePoint now) {
-  if (!events_on_) return;
+  if (!events_on_) {
+    // No cache to keep in step (the channel is there for multicasts): count the batch only,
+    // which tells that the subscriptions are live.
+    events_batches_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   auto batch = DecodeEventBatch(body);
   if (!batch) {
     events_malformed_.fetch_add(1);
@@ -448,6 +453,7 @@ void Client::Impl::MaybeAnnounce(TimePoint now) {
     } else {
       failed = MalformedError("not an AnnounceResponse");
     }
+    if (member_stop_.load()) return;  // Close() began: nothing to retry
     member_announce_errors_.fetch_add(1);
     // Try again soon, but well within the TTL still left.
     next_announce_ = std::min(next_announce_, clock_.Now() + std::min<Duration>(ttl / 4,

@@ -208,7 +208,11 @@ TEST_CASE("members: blockhub listen / members / multicast") {
     return p.ReadUntil([&] { return p.err().find("listening member=") != std::string::npos; },
                        milliseconds(10'000));
   };
-  REQUIRE_MESSAGE(listening(*ssd), ssd->err());
+  if (!listening(*ssd)) {
+    auto end = ssd->Wait(milliseconds(2000));
+    FAIL("listen did not start: exit " << (end ? end->exit_code : -1) << " out " << ssd->out()
+                                       << " err " << ssd->err());
+  }
   REQUIRE_MESSAGE(listening(*hdd), hdd->err());
 
   auto members = testing::RunProcess(BLOCKHUB_CLI_PATH,

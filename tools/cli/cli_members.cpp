@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/bytes.h"
@@ -170,8 +171,9 @@ int RunListen(const CommonSettings& s, const ListenOptions& l) {
   auto client = Client::Connect(o);
   if (!client) return ReportError(s, client.error(), kExitUsage);
   const auto start = Clock::now();
-  const auto limit = l.timeout_ms > 0 ? std::chrono::milliseconds(l.timeout_ms)
-                                      : std::chrono::milliseconds::max();
+  const std::optional<Clock::time_point> deadline =
+      l.timeout_ms > 0 ? std::optional(start + std::chrono::milliseconds(l.timeout_ms))
+                       : std::nullopt;
   // Announced (the automatic Announce was answered) and the member topic's subscription is live
   // (a batch from the events socket arrived after it: the hub answers a subscription with one).
   bool told = false;
@@ -191,7 +193,7 @@ int RunListen(const CommonSettings& s, const ListenOptions& l) {
       std::fflush(stderr);
     }
     if (l.count > 0 && printed.load() >= l.count) break;
-    if (Clock::now() - start >= limit) {
+    if (deadline && Clock::now() >= *deadline) {
       if (l.count > 0) {
         code = ReportError(s,
                            TimeoutError(fmt::format("{} of {} multicasts in {} ms", printed.load(),
