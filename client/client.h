@@ -150,6 +150,9 @@ struct ClientCounters {
   uint64_t member_announces = 0;      // Announce requests answered (automatic renewals included)
   uint64_t member_announce_errors = 0;  // automatic announces that failed (retried)
   uint64_t multicasts_received = 0;   // multicasts delivered to on_multicast
+  // A batch from the events socket arrived after this member's topic was subscribed (the hub
+  // answers a subscription with a sync batch): multicasts to it are delivered from now on.
+  bool member_live = false;
 };
 
 class Client {

@@ -114,6 +114,7 @@ ClientCounters Client::Impl::counters() const {
   c.member_announces = member_announces_.load();
   c.member_announce_errors = member_announce_errors_.load();
   c.multicasts_received = multicasts_received_.load();
+  c.member_live = member_live_.load();
   const size_t current = current_hub_.load();
   for (size_t i = 0; i < hub_stats_.size(); ++i) {
     const HubStats& h = hub_stats_[i];
@@ -352,6 +353,10 @@ void Client::Impl::ObserveEpoch(const std::string& frame) {
 }
 
 void Client::Impl::HandleEventBatch(std::string_view body, TimePoint now) {
+  if (member_sub_pending_) {
+    member_sub_pending_ = false;
+    member_live_.store(true);
+  }
   if (!events_on_) {
     // No cache to keep in step (the channel is there for multicasts): count the batch only,
     // which tells that the subscriptions are live.
@@ -412,6 +417,8 @@ void Client::Impl::OnAnnounced(uint64_t member_id) {
   if (member_id == subscribed_member_) return;
   if (subscribed_member_ != 0) (void)transport_->Subscribe(MemberTopic(subscribed_member_), false);
   subscribed_member_ = member_id;
+  member_live_.store(false);
+  member_sub_pending_ = member_id != 0;
   if (member_id == 0) return;
   if (Status s = transport_->Subscribe(MemberTopic(member_id), true); !s.ok()) {
     spdlog::warn("blockhub client {:016x}: cannot follow multicasts: {}", options_.client_id,

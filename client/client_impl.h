@@ -162,6 +162,8 @@ class Client::Impl {
   uint64_t subscribed_member_ = 0;  // the member topic the events channel follows
   std::atomic<bool> member_stop_{false};  // Close began: no more automatic announces
   std::atomic<uint64_t> member_id_{0};
+  bool member_sub_pending_ = false;  // subscribed to the member topic, no batch seen since
+  std::atomic<bool> member_live_{false};
 
   // Registrations, shared under reg_mu_.
   std::mutex reg_mu_;

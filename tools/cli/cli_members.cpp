@@ -177,16 +177,10 @@ int RunListen(const CommonSettings& s, const ListenOptions& l) {
   // Announced (the automatic Announce was answered) and the member topic's subscription is live
   // (a batch from the events socket arrived after it: the hub answers a subscription with one).
   bool told = false;
-  uint64_t batches_at_announce = 0;
-  bool announced = false;
   int code = kExitOk;
   for (;;) {
     const ClientCounters c = (*client)->counters();
-    if (!announced && c.member_id != 0) {
-      announced = true;
-      batches_at_announce = c.events_batches;
-    }
-    if (announced && !told && c.events_batches > batches_at_announce) {
+    if (!told && c.member_id != 0 && c.member_live) {
       told = true;
       std::fprintf(stderr, "listening member=%016llx events=%s\n",
                    static_cast<unsigned long long>(c.member_id), o.events_addr.c_str());
