@@ -150,8 +150,10 @@ Result<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
     config.curve_public_key = std::move(*public_key);
     config.curve_secret_key = options.curve_secret_key;
   }
-  // Events serve the local cache only.
-  if (options.local_cache_entries > 0) config.events_addr = options.events_addr;
+  // Events serve the local cache and the delivery of multicasts to this member.
+  if (options.local_cache_entries > 0 || options.member_ttl.count() > 0 || options.on_multicast) {
+    config.events_addr = options.events_addr;
+  }
   auto transport = MakeZmqTransport(config);
   if (!transport) return transport.error();
   return ConnectWith(std::move(options), std::move(*transport));
@@ -413,6 +415,97 @@ std::future<Result<HelloResult>> Client::HelloAsync(std::string_view client_name
                                return HelloResult{r->lease_ttl_ms, r->key_format, r->max_batch_keys,
                                                   r->capacity, r->hub_version};
                              });
+}
+
+namespace {
+
+MemberFilter FilterViews(const MemberFilterTerms& terms) {
+  MemberFilter out;
+  out.reserve(terms.size());
+  for (const auto& t : terms) {
+    FilterTerm f{t.key, std::nullopt};
+    if (t.value) f.value = std::string_view(*t.value);
+    out.push_back(f);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<MemberFilterTerms> ParseMemberFilter(std::string_view text) {
+  MemberFilterTerms out;
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    return s;
+  };
+  if (trim(text).empty()) return out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    const std::string_view item = trim(text.substr(start, comma - start));
+    const size_t eq = item.find('=');
+    const std::string_view key = item.substr(0, eq);
+    if (key.empty()) {
+      return InvalidArgumentError(fmt::format(
+          "filter term '{}': expected key=value or key (terms k=v,k)", item));
+    }
+    MemberFilterTerm term{std::string(key), std::nullopt};
+    if (eq != std::string_view::npos) term.value = std::string(item.substr(eq + 1));
+    out.push_back(std::move(term));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::future<Result<AnnounceResult>> Client::AnnounceAsync(std::string_view name,
+                                                          const MemberMetadataPairs& metadata,
+                                                          std::chrono::milliseconds ttl) {
+  if (Status s = NeedsV2(impl_->options(), "Announce"); !s.ok()) return Ready<AnnounceResult>(s);
+  if (ttl.count() < 0 || ttl.count() > UINT32_MAX) {
+    return Ready<AnnounceResult>(InvalidArgumentError("member TTL out of range"));
+  }
+  if (name.empty()) name = impl_->options().ns;
+  blockhub::Announce body{name, static_cast<uint32_t>(ttl.count()), {}};
+  for (const auto& [k, v] : metadata) body.metadata.push_back({k, v});
+  Impl* impl = impl_.get();
+  return Submit<AnnounceResult>(*impl_, std::move(body),
+                                [impl](const Message& m) -> Result<AnnounceResult> {
+                                  const auto* r = std::get_if<AnnounceResponse>(&m.body);
+                                  if (r == nullptr) return UnexpectedReply(m, "AnnounceResponse");
+                                  impl->OnAnnounced(r->ttl_ms == 0 ? 0 : r->member_id);
+                                  return AnnounceResult{r->member_id, r->ttl_ms, r->existed};
+                                });
+}
+
+std::future<Result<MembersResult>> Client::EnumerateAsync(const MemberFilterTerms& filter) {
+  if (Status s = NeedsV2(impl_->options(), "Enumerate"); !s.ok()) return Ready<MembersResult>(s);
+  return Submit<MembersResult>(
+      *impl_, blockhub::Enumerate{FilterViews(filter)}, [](const Message& m) -> Result<MembersResult> {
+        const auto* r = std::get_if<EnumerateResponse>(&m.body);
+        if (r == nullptr) return UnexpectedReply(m, "EnumerateResponse");
+        MembersResult out;
+        out.now_ms = r->now_ms;
+        for (const MemberInfo& i : r->members) {
+          MemberRecord rec{i.member_id, i.client_id, std::string(i.name), {},
+                           i.announced_at_ms, i.last_heard_ms, i.ttl_ms};
+          for (const auto& p : i.metadata) rec.metadata.emplace_back(p.key, p.value);
+          out.members.push_back(std::move(rec));
+        }
+        return out;
+      });
+}
+
+std::future<Result<uint64_t>> Client::MulticastAsync(const MemberFilterTerms& filter,
+                                                     std::string_view payload) {
+  if (Status s = NeedsV2(impl_->options(), "Multicast"); !s.ok()) return Ready<uint64_t>(s);
+  return Submit<uint64_t>(*impl_, blockhub::Multicast{FilterViews(filter), payload},
+                          [](const Message& m) -> Result<uint64_t> {
+                            const auto* r = std::get_if<MulticastResponse>(&m.body);
+                            if (r == nullptr) return UnexpectedReply(m, "MulticastResponse");
+                            return r->matched;
+                          });
 }
 
 std::future<Result<StatsResult>> Client::StatsAsync() {

@@ -33,6 +33,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -70,6 +71,35 @@ struct HelloResult {
 };
 
 using StatsResult = std::vector<std::pair<std::string, uint64_t>>;
+
+// Worker membership (protocol 2; codec/FORMAT.md "Members", README "Workers").
+// A filter term: the member has `key`, and (when `value` is set) with exactly that value.
+struct MemberFilterTerm {
+  std::string key;
+  std::optional<std::string> value;
+};
+using MemberFilterTerms = std::vector<MemberFilterTerm>;
+// "k=v,k" -> terms (k alone = presence). Empty text -> no terms (matches every member).
+Result<MemberFilterTerms> ParseMemberFilter(std::string_view text);
+
+struct AnnounceResult {
+  uint64_t member_id = 0;  // this client's identity as a member (its multicast topic)
+  uint32_t ttl_ms = 0;     // the TTL the hub applied (0 after a withdraw)
+  bool existed = false;    // it was a live member before
+};
+struct MemberRecord {
+  uint64_t member_id = 0;
+  uint64_t client_id = 0;
+  std::string name;
+  MemberMetadataPairs metadata;
+  uint64_t announced_at_ms = 0;  // unix ms
+  uint64_t last_heard_ms = 0;    // unix ms of its last request
+  uint32_t ttl_ms = 0;           // it expires at last_heard_ms + ttl_ms
+};
+struct MembersResult {
+  uint64_t now_ms = 0;  // the hub's clock when it answered (unix ms)
+  std::vector<MemberRecord> members;
+};
 
 // One hub of the client's hub list, as the client sees it.
 struct HubCounters {
@@ -115,6 +145,14 @@ struct ClientCounters {
   uint64_t events_lost = 0;       // times the event stream was lost (disconnect or silence)
   uint64_t events_malformed = 0;  // event messages that did not decode (the cache was cleared)
   bool events_live = false;       // the stream is live: the cache learns
+  // Worker membership.
+  uint64_t member_id = 0;             // this client's member id once announced (0 = not a member)
+  uint64_t member_announces = 0;      // Announce requests answered (automatic renewals included)
+  uint64_t member_announce_errors = 0;  // automatic announces that failed (retried)
+  uint64_t multicasts_received = 0;   // multicasts delivered to on_multicast
+  // A batch from the events socket arrived after this member's topic was subscribed (the hub
+  // answers a subscription with a sync batch): multicasts to it are delivered from now on.
+  bool member_live = false;
 };
 
 class Client {
@@ -155,6 +193,16 @@ class Client {
   std::future<Result<HelloResult>> HelloAsync(std::string_view client_name,
                                               std::string_view client_metadata);
   std::future<Result<StatsResult>> StatsAsync();
+  // Announces this client as a member (name empty = the options' namespace) for `ttl`; ttl 0
+  // withdraws. Once announced, multicasts to it reach ClientOptions::on_multicast (with
+  // events_addr set). With ClientOptions::member_ttl the client does this by itself.
+  std::future<Result<AnnounceResult>> AnnounceAsync(std::string_view name,
+                                                    const MemberMetadataPairs& metadata,
+                                                    std::chrono::milliseconds ttl);
+  std::future<Result<MembersResult>> EnumerateAsync(const MemberFilterTerms& filter);
+  // Publishes `payload` to every member matching `filter`; returns how many matched.
+  std::future<Result<uint64_t>> MulticastAsync(const MemberFilterTerms& filter,
+                                               std::string_view payload);
 
   Result<CanOffloadResult> CanOffload(Keys keys) { return CanOffloadAsync(keys).get(); }
   Result<std::vector<BlockEntry>> Match(Keys keys, MatchMode mode = MatchMode::kAll) {
@@ -172,6 +220,19 @@ class Client {
     return HelloAsync(client_name, metadata).get();
   }
   Result<StatsResult> Stats() { return StatsAsync().get(); }
+  Result<AnnounceResult> Announce(std::string_view name, const MemberMetadataPairs& metadata,
+                                  std::chrono::milliseconds ttl) {
+    return AnnounceAsync(name, metadata, ttl).get();
+  }
+  Result<AnnounceResult> Withdraw() {
+    return AnnounceAsync({}, {}, std::chrono::milliseconds(0)).get();
+  }
+  Result<MembersResult> Enumerate(const MemberFilterTerms& filter = {}) {
+    return EnumerateAsync(filter).get();
+  }
+  Result<uint64_t> Multicast(const MemberFilterTerms& filter, std::string_view payload) {
+    return MulticastAsync(filter, payload).get();
+  }
 
   // Fire-and-forget, batched. Validates sizes (lp16 fields) up front.
   Status Register(std::vector<BlockEntry> entries);

@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
+#include <memory>
 #include <utility>
 
 #include "codec/codec.h"
@@ -58,6 +60,8 @@ Client::Impl::~Impl() { (void)Close(); }
 void Client::Impl::Start() {
   events_on_ = cache_.enabled() && !options_.events_addr.empty();
   events_last_ = clock_.Now();
+  member_auto_ = options_.member_ttl.count() > 0;
+  next_announce_ = clock_.Now();
   if (events_on_) {
     // Nothing is learnt before the subscription is live: a change published before it would
     // never reach this cache.
@@ -106,6 +110,11 @@ ClientCounters Client::Impl::counters() const {
   c.events_lost = events_lost_.load();
   c.events_malformed = events_malformed_.load();
   c.events_live = events_live_flag_.load();
+  c.member_id = member_id_.load();
+  c.member_announces = member_announces_.load();
+  c.member_announce_errors = member_announce_errors_.load();
+  c.multicasts_received = multicasts_received_.load();
+  c.member_live = member_live_.load();
   const size_t current = current_hub_.load();
   for (size_t i = 0; i < hub_stats_.size(); ++i) {
     const HubStats& h = hub_stats_[i];
@@ -195,6 +204,7 @@ Status Client::Impl::Close() {
   closed_ = true;
   if (!io_thread_.joinable()) return close_status_;  // never started
   const TimePoint deadline = clock_.Now() + options_.request_timeout;
+  if (member_auto_) Withdraw(deadline);
   uint64_t unsent = 0;
   {
     std::unique_lock lock(reg_mu_);
@@ -229,6 +239,7 @@ Status Client::Impl::Close() {
 void Client::Impl::Loop() {
   std::vector<TransportReply> replies;
   while (!stop_.load()) {
+    if (member_auto_) MaybeAnnounce(clock_.Now());
     SendCommands();
     TimePoint now = clock_.Now();
     ExpireRequests(now);
@@ -241,7 +252,9 @@ void Client::Impl::Loop() {
       spdlog::error("blockhub client: {}", s.ToString());
     }
     for (auto& r : replies) {
-      if (r.event) {
+      if (r.multicast) {
+        HandleMulticast(r.frame);
+      } else if (r.event) {
         HandleEventBatch(r.frame, clock_.Now());
       } else if (r.events_lost) {
         EventsLost("the event connection broke");
@@ -340,7 +353,16 @@ void Client::Impl::ObserveEpoch(const std::string& frame) {
 }
 
 void Client::Impl::HandleEventBatch(std::string_view body, TimePoint now) {
-  if (!events_on_) return;
+  if (member_sub_pending_) {
+    member_sub_pending_ = false;
+    member_live_.store(true);
+  }
+  if (!events_on_) {
+    // No cache to keep in step (the channel is there for multicasts): count the batch only,
+    // which tells that the subscriptions are live.
+    events_batches_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   auto batch = DecodeEventBatch(body);
   if (!batch) {
     events_malformed_.fetch_add(1);
@@ -387,6 +409,102 @@ void Client::Impl::EventsLost(std::string_view why) {
   cache_.Clear();
   spdlog::warn("blockhub client {:016x}: {}; the local cache is cleared and learns nothing until "
                "the hub's events flow again", options_.client_id, why);
+}
+
+void Client::Impl::OnAnnounced(uint64_t member_id) {
+  member_announces_.fetch_add(1);
+  member_id_.store(member_id);
+  if (member_id == subscribed_member_) return;
+  if (subscribed_member_ != 0) (void)transport_->Subscribe(MemberTopic(subscribed_member_), false);
+  subscribed_member_ = member_id;
+  member_live_.store(false);
+  member_sub_pending_ = member_id != 0;
+  if (member_id == 0) return;
+  if (Status s = transport_->Subscribe(MemberTopic(member_id), true); !s.ok()) {
+    spdlog::warn("blockhub client {:016x}: cannot follow multicasts: {}", options_.client_id,
+                 s.ToString());
+  }
+}
+
+void Client::Impl::MaybeAnnounce(TimePoint now) {
+  if (announce_in_flight_ || member_stop_.load() || now < next_announce_) return;
+  const auto ttl = options_.member_ttl;
+  blockhub::Announce body{options_.ns, static_cast<uint32_t>(ttl.count()), {}};
+  for (const auto& [k, v] : options_.member_metadata) body.metadata.push_back({k, v});
+  std::string encoded;
+  if (Status s = Encode(Message{ProtocolVersion::kV2, options_.client_id, 0, std::move(body)},
+                        encoded);
+      !s.ok()) {
+    // Sizes are the caller's (metadata too long for the frame): say so once, do not retry.
+    spdlog::error("blockhub client {:016x}: cannot encode its Announce: {}", options_.client_id,
+                  s.ToString());
+    member_auto_ = false;
+    return;
+  }
+  announce_in_flight_ = true;
+  next_announce_ = now + ttl / 2;
+  // The completion runs on this thread (HandleReply or ExpireRequests).
+  Submit(std::move(encoded), [this, ttl](Result<std::string> reply) {
+    announce_in_flight_ = false;
+    Status failed = Status::Ok();
+    if (!reply) {
+      failed = reply.error();
+    } else if (auto decoded = DecodeResponse(*reply, DecodeLimits{}); !decoded) {
+      failed = decoded.error();
+    } else if (const auto* r = std::get_if<AnnounceResponse>(&decoded->body)) {
+      if (!member_stop_.load()) OnAnnounced(r->member_id);
+      announce_warned_ = false;
+      return;
+    } else if (const auto* e = std::get_if<ErrorResponse>(&decoded->body)) {
+      failed = Status(e->code, e->message);
+    } else {
+      failed = MalformedError("not an AnnounceResponse");
+    }
+    if (member_stop_.load()) return;  // Close() began: nothing to retry
+    member_announce_errors_.fetch_add(1);
+    // Try again soon, but well within the TTL still left.
+    next_announce_ = std::min(next_announce_, clock_.Now() + std::min<Duration>(ttl / 4,
+                                                                                std::chrono::seconds(1)));
+    if (!announce_warned_) {
+      announce_warned_ = true;
+      spdlog::warn("blockhub client {:016x}: Announce failed ({}); retrying", options_.client_id,
+                   failed.ToString());
+    }
+  });
+}
+
+void Client::Impl::HandleMulticast(std::string_view body) {
+  auto m = DecodeMulticastMessage(body);
+  if (!m) {
+    spdlog::warn("blockhub client {:016x}: a malformed multicast ({})", options_.client_id,
+                 m.error().ToString());
+    return;
+  }
+  const uint64_t me = member_id_.load();
+  if (me == 0 || m->member_id != me) return;  // not (or no longer) addressed to this member
+  multicasts_received_.fetch_add(1);
+  if (options_.on_multicast) options_.on_multicast(m->sender, m->payload);
+}
+
+void Client::Impl::Withdraw(TimePoint deadline) {
+  member_stop_.store(true);
+  if (member_id_.load() == 0) return;
+  std::string encoded;
+  if (!Encode(Message{ProtocolVersion::kV2, options_.client_id, 0, blockhub::Announce{options_.ns, 0, {}}},
+              encoded)
+           .ok()) {
+    return;
+  }
+  auto done = std::make_shared<std::promise<void>>();
+  auto future = done->get_future();
+  Submit(std::move(encoded), [done](Result<std::string>) { done->set_value(); });
+  if (future.wait_for(std::max(Duration(0), deadline - clock_.Now())) !=
+      std::future_status::ready) {
+    spdlog::warn("blockhub client {:016x}: its withdraw was not answered in time; the hub drops "
+                 "it when its TTL lapses",
+                 options_.client_id);
+  }
+  member_id_.store(0);
 }
 
 void Client::Impl::ExpireRequests(TimePoint now) {
@@ -464,6 +582,9 @@ Duration Client::Impl::NextWait(TimePoint now) {
   if (!deadlines_.empty()) until = std::min(until, deadlines_.top().deadline);
   if (multi_hub_) {
     if (auto probe = selector_.NextProbeTime()) until = std::min(until, *probe);
+  }
+  if (member_auto_ && !announce_in_flight_ && !member_stop_.load()) {
+    until = std::min(until, next_announce_);
   }
   {
     std::lock_guard lock(reg_mu_);

@@ -101,6 +101,19 @@ class Client::Impl {
   // (disconnect, or no batch for events_timeout) clears it and stops learning until a batch.
   void HandleEventBatch(std::string_view body, TimePoint now);
   void EventsLost(std::string_view why);
+
+ public:
+  // Worker membership (client_impl.cpp). On the I/O thread: an AnnounceResponse named this
+  // client's member id (0 = withdrawn): follow its multicast topic.
+  void OnAnnounced(uint64_t member_id);
+  uint64_t member_id() const { return member_id_.load(); }
+
+ private:
+  // With options.member_ttl: announces (and renews at half the TTL) from the I/O thread.
+  void MaybeAnnounce(TimePoint now);
+  void HandleMulticast(std::string_view body);
+  // Close(): withdraws an automatic membership (bounded by `deadline`).
+  void Withdraw(TimePoint deadline);
   void ExpireRequests(TimePoint now);
   // Moves due batches into frames and hands frames to the transport; true while frames wait for
   // room on the registration channel.
@@ -142,6 +155,15 @@ class Client::Impl {
   uint64_t events_epoch_ = 0;
   uint64_t events_next_seq_ = 0;
   TimePoint events_last_{};  // last batch, or the start / the loss
+  bool member_auto_ = false;         // options.member_ttl > 0
+  bool announce_in_flight_ = false;  // an automatic Announce awaits its reply
+  bool announce_warned_ = false;     // a failure was logged (until the next success)
+  TimePoint next_announce_{};
+  uint64_t subscribed_member_ = 0;  // the member topic the events channel follows
+  std::atomic<bool> member_stop_{false};  // Close began: no more automatic announces
+  std::atomic<uint64_t> member_id_{0};
+  bool member_sub_pending_ = false;  // subscribed to the member topic, no batch seen since
+  std::atomic<bool> member_live_{false};
 
   // Registrations, shared under reg_mu_.
   std::mutex reg_mu_;
@@ -160,7 +182,8 @@ class Client::Impl {
       malformed_replies_{0}, timeouts_{0}, registrations_queued_{0}, registrations_sent_{0},
       registration_frames_sent_{0}, registrations_unsent_{0}, epoch_changes_{0}, epoch_seen_{0},
       failovers_{0}, retries_{0}, probes_{0}, events_batches_{0}, events_received_{0},
-      events_gaps_{0}, events_lost_{0}, events_malformed_{0};
+      events_gaps_{0}, events_lost_{0}, events_malformed_{0}, member_announces_{0},
+      member_announce_errors_{0}, multicasts_received_{0};
   std::atomic<bool> events_live_flag_{false};
 };
 

@@ -174,7 +174,42 @@ Status ClientOptions::Validate() const {
     return InvalidArgumentError("events address: one endpoint (the hub whose events to follow)");
   }
   if (events_timeout.count() <= 0) return InvalidArgumentError("events timeout must be positive");
+  if (member_ttl.count() < 0) return InvalidArgumentError("member TTL must not be negative");
+  if (member_ttl.count() > 0 && protocol != ProtocolVersion::kV2) {
+    return InvalidArgumentError("worker membership (member TTL) needs protocol 2");
+  }
+  if (member_ttl.count() > 0 && member_ttl.count() < 20) {
+    return InvalidArgumentError("member TTL: at least 20 ms (it is renewed at half of it)");
+  }
   return Status::Ok();
+}
+
+Result<MemberMetadataPairs> ParseMemberMetadata(std::string_view text) {
+  MemberMetadataPairs out;
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    return s;
+  };
+  if (trim(text).empty()) return out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    const std::string_view item = trim(text.substr(start, comma - start));
+    const size_t eq = item.find('=');
+    if (eq == std::string_view::npos || eq == 0) {
+      return InvalidArgumentError(fmt::format(
+          "metadata entry '{}': expected key=value with a non-empty key (entries k=v,k=v)", item));
+    }
+    std::string key(item.substr(0, eq));
+    for (const auto& [k, v] : out) {
+      if (k == key) return InvalidArgumentError(fmt::format("metadata key '{}' given twice", key));
+    }
+    out.emplace_back(std::move(key), std::string(item.substr(eq + 1)));
+    start = comma + 1;
+  }
+  return out;
 }
 
 Result<ClientOptions> ClientOptions::FromEnv() {
@@ -236,6 +271,17 @@ Result<ClientOptions> ClientOptions::FromEnv() {
   if (o.events_addr.find(',') != std::string::npos) {
     return InvalidArgumentError(
         "DYN_REGISTRY_CLIENT_EVENTS_ADDR: one endpoint (the hub whose events the cache follows)");
+  }
+  if (Status s = ApplyMillis("DYN_REGISTRY_CLIENT_MEMBER_TTL_MS", 0, 86'400'000, o.member_ttl);
+      !s.ok()) {
+    return s;
+  }
+  auto metadata = EnvString("DYN_REGISTRY_CLIENT_MEMBER_METADATA");
+  if (!metadata) return metadata.error();
+  if (metadata->has_value()) {
+    auto parsed = ParseMemberMetadata(**metadata);
+    if (!parsed) return NamedError("DYN_REGISTRY_CLIENT_MEMBER_METADATA", parsed.error());
+    o.member_metadata = std::move(*parsed);
   }
   if (Status s = o.Validate(); !s.ok()) return s;
   return o;

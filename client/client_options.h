@@ -23,6 +23,9 @@
 //     with a local cache: removed/evicted keys are dropped, a gap/epoch/lost stream clears it
 //   DYN_REGISTRY_CLIENT_EVENTS_TIMEOUT_MS   5000                    silence after which the event
 //     stream counts as lost (the hub sends a sync batch every second when idle)
+//   DYN_REGISTRY_CLIENT_MEMBER_TTL_MS       0 (off)                 announce this client as a
+//     worker (README "Workers"), renewed at half the TTL, withdrawn on Close
+//   DYN_REGISTRY_CLIENT_MEMBER_METADATA     (none)                  its metadata: k=v,k=v
 //
 // Plain value type; thread-compatible. FromEnv reads the process environment: call it at start-up.
 #pragma once
@@ -42,6 +45,16 @@ namespace blockhub {
 // Called on the client's I/O thread when a v2 response carries an epoch different from the one
 // seen before (the hub restarted). Must be quick and must not call back into the Client.
 using EpochChangeCallback = std::function<void(uint64_t old_epoch, uint64_t new_epoch)>;
+
+// Called on the client's I/O thread with each multicast addressed to this member (its sender's
+// member id and the payload, valid during the call). Must be quick; must not call the Client.
+using MulticastCallback = std::function<void(uint64_t sender, std::string_view payload)>;
+
+// Member metadata as key=value pairs, in order.
+using MemberMetadataPairs = std::vector<std::pair<std::string, std::string>>;
+// "k=v,k=v" (spaces around entries ignored; a value may contain '='; no empty key; a key at most
+// once) -> pairs. Empty text -> none.
+Result<MemberMetadataPairs> ParseMemberMetadata(std::string_view text);
 
 // One hub of a client's hub list: its query (ROUTER) and registration (PULL) endpoints.
 struct HubEndpoint {
@@ -92,6 +105,12 @@ struct ClientOptions {
   // the stream is lost (the cache clears and stops learning until a batch arrives).
   std::string events_addr;
   std::chrono::milliseconds events_timeout{5000};
+  // Worker membership (protocol 2; README "Workers"): with a TTL the client announces itself (its
+  // id, `ns` as its name, member_metadata) when it starts, renews at half the TTL, and withdraws
+  // on Close. Multicasts to it arrive on the hub's events socket (events_addr) at on_multicast.
+  std::chrono::milliseconds member_ttl{0};
+  MemberMetadataPairs member_metadata;
+  MulticastCallback on_multicast;  // optional
 
   // Defaults overridden by every DYN_REGISTRY_CLIENT_* variable that is set. A bad value is an
   // InvalidArgument error naming the variable.
@@ -163,6 +182,16 @@ class ClientOptionsBuilder {
   ClientOptionsBuilder& curve(std::string server_public_key, std::string client_secret_key) {
     o_.curve_server_key = std::move(server_public_key);
     o_.curve_secret_key = std::move(client_secret_key);
+    return *this;
+  }
+  // Announce as a worker for `ttl` (renewed at half of it) with this metadata.
+  ClientOptionsBuilder& member(std::chrono::milliseconds ttl, MemberMetadataPairs metadata = {}) {
+    o_.member_ttl = ttl;
+    o_.member_metadata = std::move(metadata);
+    return *this;
+  }
+  ClientOptionsBuilder& on_multicast(MulticastCallback v) {
+    o_.on_multicast = std::move(v);
     return *this;
   }
   ClientOptionsBuilder& on_epoch_change(EpochChangeCallback v) {

@@ -32,6 +32,7 @@ struct TransportReply {
   bool disconnected = false;
   bool event = false;
   bool events_lost = false;
+  bool multicast = false;  // a MulticastMessage body from a member topic of the events channel
 };
 
 class Transport {
@@ -53,6 +54,9 @@ class Transport {
                       std::vector<TransportReply>& replies) = 0;
   // Interrupts a Wait from any thread.
   virtual void Wake() = 0;
+  // Adds (or, with on = false, drops) a topic prefix on the events channel (a member's multicast
+  // topic); nothing when there is no events channel.
+  virtual Status Subscribe(std::string_view topic, bool on) = 0;
   // Closes every channel; queued registrations get up to `linger` to leave.
   virtual void Close(Duration linger) = 0;
 };

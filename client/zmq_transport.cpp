@@ -203,7 +203,8 @@ class ZmqTransport final : public Transport {
         if (!body.more()) break;
       }
       TransportReply r;
-      r.event = true;
+      const std::string_view t(static_cast<const char*>(topic.data()), topic.size());
+      (t.starts_with(kMemberTopicPrefix) ? r.multicast : r.event) = true;
       if (have_body) r.frame.assign(static_cast<const char*>(body.data()), body.size());
       replies.push_back(std::move(r));  // an empty frame is malformed for the client to count
     }
@@ -221,6 +222,20 @@ class ZmqTransport final : public Transport {
         replies.push_back(std::move(r));
       }
     }
+  }
+
+  Status Subscribe(std::string_view topic, bool on) override {
+    if (!sub_) return Status::Ok();
+    try {
+      if (on) {
+        sub_.set(zmq::sockopt::subscribe, topic);
+      } else {
+        sub_.set(zmq::sockopt::unsubscribe, topic);
+      }
+    } catch (const zmq::error_t& e) {
+      return UnavailableError(fmt::format("events subscription failed: {}", e.what()));
+    }
+    return Status::Ok();
   }
 
   void Wake() override {

@@ -14,6 +14,7 @@
 #include "security/curve_keys.h"
 #include "tools/cli/cli_commands.h"
 #include "tools/cli/cli_keygen.h"
+#include "tools/cli/cli_members.h"
 #include "tools/cli/cli_watch.h"
 
 namespace blockhub::cli {
@@ -43,6 +44,13 @@ struct Args {
   std::string watch_prefix;
   uint64_t watch_count = 0;
   uint64_t watch_timeout_ms = 0;
+  // members / multicast / listen
+  std::string member_filter;
+  std::string payload;
+  std::string listen_events_addr;
+  std::string listen_metadata;
+  uint64_t listen_count = 0;
+  uint64_t listen_timeout_ms = 0;
 };
 
 constexpr const char* kEventsAddrEnv = "DYN_REGISTRY_CLIENT_EVENTS_ADDR";
@@ -274,6 +282,38 @@ int Main(int argc, char** argv) {
                    "printed by then (default: run until SIGINT/SIGTERM)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{86'400'000}));
 
+  auto* members = app.add_subcommand(
+      "members", "List the live workers (protocol 2), optionally filtered by their metadata");
+  members->add_option("--filter", a.member_filter,
+                      "k=v,k: members with metadata key k equal to v; k alone: members that have "
+                      "k (all terms must hold; default: every member)");
+  auto* multicast = app.add_subcommand(
+      "multicast",
+      "Send PAYLOAD (its UTF-8 bytes) to every live worker matching --filter (over the hub's "
+      "events socket); prints how many matched");
+  multicast->add_option("--filter", a.member_filter,
+                        "k=v,k as for members (default: every member)");
+  multicast->add_option("PAYLOAD", a.payload, "The message text")->required();
+  auto* listen = app.add_subcommand(
+      "listen",
+      "Announce this client as a worker and print every multicast to it, one line each (text "
+      "when UTF-8, else hex), until SIGINT/SIGTERM; withdraws on exit");
+  listen->add_option("--events-addr", a.listen_events_addr,
+                     "The hub's events endpoint (the events= of its ready line) "
+                     "[env DYN_REGISTRY_CLIENT_EVENTS_ADDR]");
+  listen->add_option("--metadata", a.listen_metadata,
+                     "This worker's metadata k=v,k=v [env DYN_REGISTRY_CLIENT_MEMBER_METADATA]");
+  listen->add_option("--count", a.listen_count, "Exit 0 after printing N multicasts")
+      ->check(CLI::Range(uint64_t{1}, UINT64_MAX));
+  listen
+      ->add_option("--listen-timeout-ms", a.listen_timeout_ms,
+                   "Stop after MS milliseconds (exit 1 if --count multicasts did not arrive)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{86'400'000}));
+  listen->footer(
+      "The membership TTL is DYN_REGISTRY_CLIENT_MEMBER_TTL_MS (default here 10000), renewed at "
+      "half of it; --client-id names the worker. Once announced and subscribed, `listening "
+      "member=<id> events=<ep>` goes to stderr.");
+
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
     sub->footer(
         "Common options (--query-addr, --register-addr, --timeout-ms, --client-id, "
@@ -306,6 +346,18 @@ int Main(int argc, char** argv) {
   if (*hello) return RunHello(s, a.hello_name, a.hello_metadata);
   if (*stats) return RunStats(s);
   if (*decode) return RunDecode(s, a.hex);
+  if (*members) return RunMembers(s, a.member_filter);
+  if (*multicast) return RunMulticast(s, a.member_filter, a.payload);
+  if (*listen) {
+    ListenOptions l;
+    l.events_addr = listen->count("--events-addr") > 0 ? a.listen_events_addr
+                                                        : s.client.events_addr;
+    l.metadata_given = listen->count("--metadata") > 0;
+    l.metadata_text = a.listen_metadata;
+    l.count = a.listen_count;
+    l.timeout_ms = a.listen_timeout_ms;
+    return RunListen(s, l);
+  }
   return kExitUsage;
 }
 
