@@ -432,33 +432,6 @@ MemberFilter FilterViews(const MemberFilterTerms& terms) {
 
 }  // namespace
 
-Result<MemberFilterTerms> ParseMemberFilter(std::string_view text) {
-  MemberFilterTerms out;
-  auto trim = [](std::string_view s) {
-    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-    return s;
-  };
-  if (trim(text).empty()) return out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string_view::npos) comma = text.size();
-    const std::string_view item = trim(text.substr(start, comma - start));
-    const size_t eq = item.find('=');
-    const std::string_view key = item.substr(0, eq);
-    if (key.empty()) {
-      return InvalidArgumentError(fmt::format(
-          "filter term '{}': expected key=value or key (terms k=v,k)", item));
-    }
-    MemberFilterTerm term{std::string(key), std::nullopt};
-    if (eq != std::string_view::npos) term.value = std::string(item.substr(eq + 1));
-    out.push_back(std::move(term));
-    start = comma + 1;
-  }
-  return out;
-}
-
 std::future<Result<AnnounceResult>> Client::AnnounceAsync(std::string_view name,
                                                           const MemberMetadataPairs& metadata,
                                                           std::chrono::milliseconds ttl) {

@@ -72,15 +72,8 @@ struct HelloResult {
 
 using StatsResult = std::vector<std::pair<std::string, uint64_t>>;
 
-// Worker membership (protocol 2; codec/FORMAT.md "Members", README "Workers").
-// A filter term: the member has `key`, and (when `value` is set) with exactly that value.
-struct MemberFilterTerm {
-  std::string key;
-  std::optional<std::string> value;
-};
-using MemberFilterTerms = std::vector<MemberFilterTerm>;
-// "k=v,k" -> terms (k alone = presence). Empty text -> no terms (matches every member).
-Result<MemberFilterTerms> ParseMemberFilter(std::string_view text);
+// Worker membership (protocol 2; codec/FORMAT.md "Members", README "Workers"); the filter terms
+// and their parser are in client_options.h.
 
 struct AnnounceResult {
   uint64_t member_id = 0;  // this client's identity as a member (its multicast topic)

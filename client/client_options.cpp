@@ -184,19 +184,33 @@ Status ClientOptions::Validate() const {
   return Status::Ok();
 }
 
-Result<MemberMetadataPairs> ParseMemberMetadata(std::string_view text) {
-  MemberMetadataPairs out;
+namespace {
+
+// Calls `fn(item)` for each comma-separated item of `text` (spaces around items trimmed); none
+// for blank text. Stops at the first error `fn` returns.
+template <typename Fn>
+Status ForEachListItem(std::string_view text, Fn fn) {
   auto trim = [](std::string_view s) {
     while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
     while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
     return s;
   };
-  if (trim(text).empty()) return out;
+  if (trim(text).empty()) return Status::Ok();
   size_t start = 0;
   while (start <= text.size()) {
     size_t comma = text.find(',', start);
     if (comma == std::string_view::npos) comma = text.size();
-    const std::string_view item = trim(text.substr(start, comma - start));
+    if (Status s = fn(trim(text.substr(start, comma - start))); !s.ok()) return s;
+    start = comma + 1;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<MemberMetadataPairs> ParseMemberMetadata(std::string_view text) {
+  MemberMetadataPairs out;
+  Status s = ForEachListItem(text, [&out](std::string_view item) -> Status {
     const size_t eq = item.find('=');
     if (eq == std::string_view::npos || eq == 0) {
       return InvalidArgumentError(fmt::format(
@@ -207,8 +221,27 @@ Result<MemberMetadataPairs> ParseMemberMetadata(std::string_view text) {
       if (k == key) return InvalidArgumentError(fmt::format("metadata key '{}' given twice", key));
     }
     out.emplace_back(std::move(key), std::string(item.substr(eq + 1)));
-    start = comma + 1;
-  }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<MemberFilterTerms> ParseMemberFilter(std::string_view text) {
+  MemberFilterTerms out;
+  Status s = ForEachListItem(text, [&out](std::string_view item) -> Status {
+    const size_t eq = item.find('=');
+    const std::string_view key = item.substr(0, eq);
+    if (key.empty()) {
+      return InvalidArgumentError(
+          fmt::format("filter term '{}': expected key=value or key (terms k=v,k)", item));
+    }
+    MemberFilterTerm term{std::string(key), std::nullopt};
+    if (eq != std::string_view::npos) term.value = std::string(item.substr(eq + 1));
+    out.push_back(std::move(term));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
   return out;
 }
 

@@ -33,6 +33,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,15 @@ using MemberMetadataPairs = std::vector<std::pair<std::string, std::string>>;
 // "k=v,k=v" (spaces around entries ignored; a value may contain '='; no empty key; a key at most
 // once) -> pairs. Empty text -> none.
 Result<MemberMetadataPairs> ParseMemberMetadata(std::string_view text);
+
+// A member filter term: the member has `key`, and (when `value` is set) with exactly that value.
+struct MemberFilterTerm {
+  std::string key;
+  std::optional<std::string> value;
+};
+using MemberFilterTerms = std::vector<MemberFilterTerm>;
+// "k=v,k" -> terms (k alone = presence). Empty text -> no terms (matches every member).
+Result<MemberFilterTerms> ParseMemberFilter(std::string_view text);
 
 // One hub of a client's hub list: its query (ROUTER) and registration (PULL) endpoints.
 struct HubEndpoint {

@@ -28,7 +28,9 @@ const std::vector<std::string> kVars = {"DYN_REGISTRY_CLIENT_QUERY_ADDR",
                                         "DYN_REGISTRY_CLIENT_LOCAL_CACHE",
                                         "DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS",
                                         "DYN_REGISTRY_CLIENT_EVENTS_ADDR",
-                                        "DYN_REGISTRY_CLIENT_EVENTS_TIMEOUT_MS"};
+                                        "DYN_REGISTRY_CLIENT_EVENTS_TIMEOUT_MS",
+                                        "DYN_REGISTRY_CLIENT_MEMBER_TTL_MS",
+                                        "DYN_REGISTRY_CLIENT_MEMBER_METADATA"};
 
 // Clears every client variable on entry and exit (tests in one binary run on one thread).
 struct CleanEnv {
@@ -87,6 +89,20 @@ TEST_CASE("client options: every variable is applied") {
   CHECK(o->events_timeout == std::chrono::milliseconds(800));
 }
 
+TEST_CASE("client options: worker membership variables (protocol 2 only)") {
+  CleanEnv env;
+  setenv("DYN_REGISTRY_CLIENT_MEMBER_TTL_MS", "3000", 1);
+  setenv("DYN_REGISTRY_CLIENT_MEMBER_METADATA", "tier=ssd, rack=r1", 1);
+  auto o = ClientOptions::FromEnv();
+  REQUIRE(o.has_value());
+  CHECK(o->member_ttl == std::chrono::milliseconds(3000));
+  CHECK(o->member_metadata == MemberMetadataPairs{{"tier", "ssd"}, {"rack", "r1"}});
+  setenv("DYN_REGISTRY_CLIENT_PROTOCOL", "1", 1);
+  auto v1 = ClientOptions::FromEnv();
+  REQUIRE_FALSE(v1.has_value());
+  CHECK(v1.error().message().find("protocol 2") != std::string::npos);
+}
+
 TEST_CASE("client options: a bad value is an error naming the variable") {
   CleanEnv env;
   for (auto [name, bad] : std::vector<std::pair<std::string, std::string>>{
@@ -100,7 +116,9 @@ TEST_CASE("client options: a bad value is an error naming the variable") {
            {"DYN_REGISTRY_CLIENT_LOCAL_CACHE", "lots"},
            {"DYN_REGISTRY_CLIENT_LOCAL_CACHE_TTL_MS", "0"},
            {"DYN_REGISTRY_CLIENT_EVENTS_ADDR", "tcp://a:1,tcp://b:1"},
-           {"DYN_REGISTRY_CLIENT_EVENTS_TIMEOUT_MS", "1"}}) {
+           {"DYN_REGISTRY_CLIENT_EVENTS_TIMEOUT_MS", "1"},
+           {"DYN_REGISTRY_CLIENT_MEMBER_TTL_MS", "soon"},
+           {"DYN_REGISTRY_CLIENT_MEMBER_METADATA", "tier"}}) {
     CAPTURE(name);
     CAPTURE(bad);
     CleanEnv::Clear();
