@@ -12,6 +12,7 @@
 #include "client/client.h"
 #include "common/logging.h"
 #include "common/version.h"
+#include "security/curve_keys.h"
 #include "tools/dedup/dedup_put.h"
 #include "tools/dedup/dedup_restore.h"
 
@@ -85,6 +86,13 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({1, 2}));
   app.add_flag("--json", json, "put, stats: print the summary as one JSON line on stdout");
+  std::string curve_server_key, curve_secret_key_file;
+  app.add_option("--curve-server-key", curve_server_key,
+                 "CurveZMQ: the hub's public key (Z85, its PREFIX.pub); needs "
+                 "--curve-secret-key-file [env DYN_REGISTRY_CLIENT_CURVE_SERVER_KEY]");
+  app.add_option("--curve-secret-key-file", curve_secret_key_file,
+                 "CurveZMQ: this worker's secret key file (a PREFIX.key of `blockhub keygen`; a "
+                 "writer key) [env DYN_REGISTRY_CLIENT_CURVE_SECRET_KEY_FILE]");
 
   auto* put = app.add_subcommand("put", "Chunk, hash, claim, upload and register files");
   put->footer(
@@ -159,6 +167,17 @@ int Main(int argc, char** argv) {
       if (!id)
         return Fail(InvalidArgumentError("--client-id: " + id.error().message()), kExitUsage);
       client.client_id = *id;
+    }
+    if (!curve_server_key.empty()) {
+      if (Status s = ValidateCurveKey(curve_server_key, "--curve-server-key"); !s.ok()) {
+        return Fail(s, kExitUsage);
+      }
+      client.curve_server_key = curve_server_key;
+    }
+    if (!curve_secret_key_file.empty()) {
+      auto secret = ReadCurveKeyFile(curve_secret_key_file, "--curve-secret-key-file");
+      if (!secret) return Fail(secret.error(), kExitUsage);
+      client.curve_secret_key = std::move(*secret);
     }
     if (Status s = client.Validate(); !s.ok()) return Fail(s, kExitUsage);
     PutOptions o;
