@@ -65,7 +65,7 @@ std::optional<uint64_t> OptU64(const py::kwargs& kw, const char* name, uint64_t 
 constexpr const char* kOptionNames[] = {
     "query_addr", "register_addr", "client_id",        "timeout_ms", "protocol",
     "namespace",  "batch_size",    "batch_timeout_ms", "hwm",        "max_pending_registrations",
-    "local_cache", "local_cache_ttl_ms", "events_addr"};
+    "local_cache", "local_cache_ttl_ms", "events_addr", "member_ttl_ms"};
 
 }  // namespace
 
@@ -155,6 +155,9 @@ ClientOptions OptionsFrom(const py::kwargs& kw) {
   if (auto v = OptU64(kw, "local_cache_ttl_ms", 1, 86'400'000))
     o.local_cache_ttl = std::chrono::milliseconds(*v);
   if (auto v = OptString(kw, "events_addr")) o.events_addr = *v;
+  if (auto v = OptU64(kw, "member_ttl_ms", 0, 86'400'000)) {
+    o.member_ttl = std::chrono::milliseconds(*v);
+  }
   if (Status s = o.Validate(); !s.ok()) throw StatusError(s);
   return o;
 }

@@ -94,6 +94,17 @@ asyncio future. Failures raise blockhub.Error subclasses. Use as a context manag
            py::arg("metadata") = py::none(),
            "Introduces the client (protocol 2) -> HelloInfo; name defaults to the namespace.")
       .def("stats", &PyClient::Stats, "The hub's counters by name (protocol 2) -> dict.")
+      .def("announce", &PyClient::Announce, py::arg("metadata") = py::none(),
+           py::arg("ttl_ms") = 30000, py::arg("name") = py::none(),
+           "Announces this client as a worker (protocol 2) with metadata (dict or 'k=v,k=v') "
+           "for ttl_ms (0 withdraws) -> {member_id, ttl_ms, existed}.")
+      .def("withdraw", &PyClient::Withdraw, "Withdraws this client's membership -> dict.")
+      .def("members", &PyClient::Members, py::arg("filter") = py::none(),
+           "The live workers (protocol 2), filtered by metadata (dict k -> v or None for "
+           "presence, or 'k=v,k') -> list of dicts.")
+      .def("multicast", &PyClient::Multicast, py::arg("payload"), py::arg("filter") = py::none(),
+           "Sends payload (bytes, or str as UTF-8) to every worker the filter matches -> how "
+           "many matched.")
       .def("flush", &PyClient::Flush,
            "Hands every registration accepted so far to the transport (not an acknowledgement).")
       .def("close", &PyClient::Close,

@@ -313,6 +313,123 @@ py::dict PyClient::Stats() {
   return out;
 }
 
+namespace {
+
+// Metadata: a dict of str -> str, or "k=v,k=v" text; None -> none.
+MemberMetadataPairs MetadataFrom(py::handle md) {
+  if (md.is_none()) return {};
+  if (py::isinstance<py::str>(md)) {
+    Result<MemberMetadataPairs> r = ParseMemberMetadata(md.cast<std::string>());
+    if (!r) throw StatusError(r.error());
+    return *r;
+  }
+  if (!py::isinstance<py::dict>(md)) {
+    throw StatusError(InvalidArgumentError("metadata: a dict of str to str, or 'k=v,k=v'"));
+  }
+  MemberMetadataPairs out;
+  for (auto item : md.cast<py::dict>()) {
+    if (!py::isinstance<py::str>(item.first) || !py::isinstance<py::str>(item.second)) {
+      throw StatusError(InvalidArgumentError("metadata: keys and values must be str"));
+    }
+    out.emplace_back(item.first.cast<std::string>(), item.second.cast<std::string>());
+  }
+  return out;
+}
+
+// A filter: a dict of str -> str (equality) or None (presence), or "k=v,k" text; None -> all.
+MemberFilterTerms FilterFrom(py::handle f) {
+  if (f.is_none()) return {};
+  if (py::isinstance<py::str>(f)) {
+    Result<MemberFilterTerms> r = ParseMemberFilter(f.cast<std::string>());
+    if (!r) throw StatusError(r.error());
+    return *r;
+  }
+  if (!py::isinstance<py::dict>(f)) {
+    throw StatusError(InvalidArgumentError("filter: a dict of str to str or None, or 'k=v,k'"));
+  }
+  MemberFilterTerms out;
+  for (auto item : f.cast<py::dict>()) {
+    if (!py::isinstance<py::str>(item.first) ||
+        !(item.second.is_none() || py::isinstance<py::str>(item.second))) {
+      throw StatusError(InvalidArgumentError("filter: keys str, values str or None"));
+    }
+    MemberFilterTerm t{item.first.cast<std::string>(), std::nullopt};
+    if (!item.second.is_none()) t.value = item.second.cast<std::string>();
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+py::dict AnnounceDict(const AnnounceResult& a) {
+  py::dict d;
+  d["member_id"] = a.member_id;
+  d["ttl_ms"] = a.ttl_ms;
+  d["existed"] = a.existed;
+  return d;
+}
+
+}  // namespace
+
+py::dict PyClient::Announce(py::handle metadata, uint64_t ttl_ms,
+                            std::optional<std::string> name) {
+  MemberMetadataPairs md = MetadataFrom(metadata);
+  std::string n = name.value_or("");
+  Result<AnnounceResult> r = [&] {
+    py::gil_scoped_release nogil;
+    return client_->Announce(n, md, std::chrono::milliseconds(ttl_ms));
+  }();
+  return AnnounceDict(Check(std::move(r)));
+}
+
+py::dict PyClient::Withdraw() {
+  Result<AnnounceResult> r = [&] {
+    py::gil_scoped_release nogil;
+    return client_->Withdraw();
+  }();
+  return AnnounceDict(Check(std::move(r)));
+}
+
+py::list PyClient::Members(py::handle filter) {
+  MemberFilterTerms f = FilterFrom(filter);
+  Result<MembersResult> r = [&] {
+    py::gil_scoped_release nogil;
+    return client_->Enumerate(f);
+  }();
+  MembersResult m = Check(std::move(r));
+  py::list out;
+  for (const MemberRecord& rec : m.members) {
+    py::dict d;
+    d["client_id"] = rec.client_id;
+    d["member_id"] = rec.member_id;
+    d["name"] = rec.name;
+    py::dict md;
+    for (const auto& [k, v] : rec.metadata) md[py::str(k)] = v;
+    d["metadata"] = md;
+    d["announced_at_ms"] = rec.announced_at_ms;
+    d["last_heard_ms"] = rec.last_heard_ms;
+    d["ttl_ms"] = rec.ttl_ms;
+    out.append(d);
+  }
+  return out;
+}
+
+uint64_t PyClient::Multicast(py::handle payload, py::handle filter) {
+  std::string bytes;
+  if (py::isinstance<py::bytes>(payload)) {
+    bytes = payload.cast<std::string>();
+  } else if (py::isinstance<py::str>(payload)) {
+    bytes = payload.cast<std::string>();  // its UTF-8 bytes
+  } else {
+    throw StatusError(InvalidArgumentError("payload: bytes or str"));
+  }
+  MemberFilterTerms f = FilterFrom(filter);
+  Result<uint64_t> r = [&] {
+    py::gil_scoped_release nogil;
+    return client_->Multicast(f, bytes);
+  }();
+  return Check(std::move(r));
+}
+
 void PyClient::Flush() {
   py::gil_scoped_release nogil;
   Check(client_->Flush());

@@ -56,6 +56,11 @@ class PyClient {
   void Register(py::handle entries);
   py::object Hello(std::optional<std::string> name, std::optional<py::bytes> metadata);
   py::dict Stats();
+  // Worker membership (protocol 2; README "Workers").
+  py::dict Announce(py::handle metadata, uint64_t ttl_ms, std::optional<std::string> name);
+  py::dict Withdraw();
+  py::list Members(py::handle filter);
+  uint64_t Multicast(py::handle payload, py::handle filter);
   void Flush();
   void Close();
 
