@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "client/client.h"
+#include "common/random.h"
 #include "tests/client/run_process.h"
 #include "tests/support/hub_process.h"
 #include "tools/dedup/chunk_store.h"
@@ -211,47 +212,6 @@ TEST_CASE("dedup: a relative PATH given to put is restored as DIR/PATH by get") 
         std::map<std::string, std::string>{{"left-out.txt", "not given to put"}});
 }
 
-// xoshiro256** seeded through splitmix64: fast enough to fill 1 GiB in well under a second.
-class Xoshiro {
- public:
-  explicit Xoshiro(uint64_t seed) {
-    for (auto& w : s_) {
-      seed += 0x9e3779b97f4a7c15ULL;
-      uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      w = z ^ (z >> 31);
-    }
-  }
-  uint64_t operator()() {
-    const uint64_t out = Rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = Rotl(s_[3], 45);
-    return out;
-  }
-  uint64_t Below(uint64_t n) { return (*this)() % n; }
-  void Fill(uint8_t* p, size_t n) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      uint64_t v = (*this)();
-      std::memcpy(p + i, &v, 8);
-    }
-    if (i < n) {
-      uint64_t v = (*this)();
-      std::memcpy(p + i, &v, n - i);
-    }
-  }
-
- private:
-  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  uint64_t s_[4];
-};
-
 struct CorpusShape {
   size_t bytes;        // in total, over all files
   int files;           // equal shares, the last one takes the remainder
@@ -268,7 +228,7 @@ struct CorpusShape {
 // not have to write the corpus too).
 std::vector<std::string> WriteCorpus(const fs::path& dir, const CorpusShape& c) {
   std::unique_ptr<uint8_t[]> all(new uint8_t[c.bytes]);
-  Xoshiro rng(c.seed);
+  Rng rng(c.seed);
   size_t pos = 0;
   while (pos < c.bytes) {
     size_t len = c.segment_min + rng.Below(c.segment_max - c.segment_min + 1);

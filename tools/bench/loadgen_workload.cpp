@@ -140,25 +140,6 @@ void AppendKey(KeyFormat format, uint64_t id, std::string& out) {
 
 void KeyBatch::Add(uint64_t id) { AppendKey(format_, id, data_); }
 
-Rng::Rng(uint64_t seed) {
-  for (uint64_t& s : s_) {
-    seed += 0x9e3779b97f4a7c15ull;
-    s = Mix64(seed);
-  }
-}
-
-uint64_t Rng::Next() {
-  const auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
-  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
 
 RequestPlanner::RequestPlanner(const WorkloadOptions& options, uint32_t client)
     : options_(options),

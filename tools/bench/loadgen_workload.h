@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "codec/key_format.h"
+#include "common/random.h"
 #include "common/status.h"
 
 namespace CLI {
@@ -85,25 +86,8 @@ class KeyBatch {
   std::string data_;
 };
 
-// A bijective 64-bit mixer (splitmix64 finalizer): key ids look random and never collide.
-inline uint64_t Mix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-// xoshiro256** seeded by splitmix64: fast, good enough for key choice.
-class Rng {
- public:
-  explicit Rng(uint64_t seed);
-  uint64_t Next();
-  uint64_t Below(uint64_t n) { return n == 0 ? 0 : Next() % n; }  // bias < n / 2^64
-  double Unit() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
-
- private:
-  uint64_t s_[4];
-};
+// Key ids: Mix64 (bijective, so they look random and never collide); key choice: Rng
+// (common/random.h).
 
 // Plans the requests of one client: kind and keys. Deterministic for (options, client).
 class RequestPlanner {
